@@ -1,0 +1,282 @@
+/**
+ * The one ARM error catalogue. Every error the server can answer is a named entry with its ARM code,
+ * HTTP status and message template, worded as Azure words it (see shared/reference/arm-behaviour.md).
+ * `gateway` marks errors that Azure's front door produces rather than a resource provider: those carry
+ * the `x-ms-failure-cause: gateway` header.
+ */
+export interface ArmErrorBody {
+  code: string;
+  message: string;
+  target?: string;
+  details?: ArmErrorBody[];
+  additionalInfo?: { type: string; info: unknown }[];
+}
+
+export class ArmError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly target?: string;
+  readonly details?: ArmErrorBody[];
+  readonly additionalInfo?: { type: string; info: unknown }[];
+  readonly gateway: boolean;
+  readonly headers: Record<string, string>;
+
+  constructor(options: {
+    status: number;
+    code: string;
+    message: string;
+    target?: string;
+    details?: ArmErrorBody[];
+    additionalInfo?: { type: string; info: unknown }[];
+    gateway?: boolean;
+    headers?: Record<string, string>;
+  }) {
+    super(options.message);
+    this.status = options.status;
+    this.code = options.code;
+    this.target = options.target;
+    this.details = options.details;
+    this.additionalInfo = options.additionalInfo;
+    this.gateway = options.gateway ?? false;
+    this.headers = options.headers ?? {};
+  }
+
+  toBody(): { error: ArmErrorBody } {
+    const error: ArmErrorBody = { code: this.code, message: this.message };
+    if (this.target !== undefined) error.target = this.target;
+    if (this.details) error.details = this.details;
+    if (this.additionalInfo) error.additionalInfo = this.additionalInfo;
+    return { error };
+  }
+}
+
+const gateway = true;
+
+export const errors = {
+  missingApiVersion: () =>
+    new ArmError({
+      status: 400,
+      code: 'MissingApiVersionParameter',
+      message: 'The api-version query parameter (?api-version=) is required for all requests.',
+      gateway,
+    }),
+  invalidApiVersion: (requested: string, supported: readonly string[]) =>
+    new ArmError({
+      status: 400,
+      code: 'InvalidApiVersionParameter',
+      message: `The api-version '${requested}' is invalid. The supported versions are '${supported.join(',')}'.`,
+      gateway,
+    }),
+  noRegisteredProvider: (o: {
+    location: string;
+    apiVersion: string;
+    type: string;
+    apiVersions: readonly string[];
+    locations: readonly string[];
+  }) =>
+    new ArmError({
+      status: 400,
+      code: 'NoRegisteredProviderFound',
+      message: `No registered resource provider found for location '${o.location}' and API version '${o.apiVersion}' for type '${o.type}'. The supported api-versions are '${o.apiVersions.join(', ')}'. The supported locations are '${o.locations.join(', ')}'.`,
+      gateway,
+    }),
+  invalidResourceNamespace: (namespace: string) =>
+    new ArmError({
+      status: 400,
+      code: 'InvalidResourceNamespace',
+      message: `The resource namespace '${namespace}' is invalid.`,
+      gateway,
+    }),
+  invalidResourceType: (type: string, namespace: string, apiVersion: string) =>
+    new ArmError({
+      status: 404,
+      code: 'InvalidResourceType',
+      message: `The resource type '${type}' could not be found in the namespace '${namespace}' for api version '${apiVersion}'.`,
+      gateway,
+    }),
+  invalidRequestUri: (path: string) =>
+    new ArmError({
+      status: 400,
+      code: 'InvalidRequestUri',
+      message: `The request URI '${path}' is not valid. It does not address a resource, a collection or an action that this server knows.`,
+      gateway,
+    }),
+  methodNotAllowed: (method: string, type: string) =>
+    new ArmError({
+      status: 405,
+      code: 'MethodNotAllowed',
+      message: `The requested method '${method}' is not allowed for resource type '${type}'.`,
+      gateway,
+    }),
+  resourceNotFound: (typeAndName: string, resourceGroup: string) =>
+    new ArmError({
+      status: 404,
+      code: 'ResourceNotFound',
+      message: `The Resource '${typeAndName}' under resource group '${resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+      gateway,
+    }),
+  scopedResourceNotFound: (id: string) =>
+    new ArmError({
+      status: 404,
+      code: 'ResourceNotFound',
+      message: `The Resource '${id}' was not found.`,
+      gateway,
+    }),
+  parentResourceNotFound: (parentName: string) =>
+    new ArmError({
+      status: 404,
+      code: 'ParentResourceNotFound',
+      message: `Can not perform requested operation on nested resource. Parent resource '${parentName}' not found.`,
+      gateway,
+    }),
+  resourceGroupNotFound: (resourceGroup: string) =>
+    new ArmError({
+      status: 404,
+      code: 'ResourceGroupNotFound',
+      message: `Resource group '${resourceGroup}' could not be found.`,
+      gateway,
+    }),
+  subscriptionNotFound: (subscriptionId: string) =>
+    new ArmError({
+      status: 404,
+      code: 'SubscriptionNotFound',
+      message: `The subscription '${subscriptionId}' could not be found.`,
+      gateway,
+    }),
+  managementGroupNotFound: (groupId: string) =>
+    new ArmError({
+      status: 404,
+      code: 'NotFound',
+      message: `'${groupId}' not found`,
+    }),
+  invalidSubscriptionId: (value: string) =>
+    new ArmError({
+      status: 400,
+      code: 'InvalidSubscriptionId',
+      message: `The provided subscription identifier '${value}' is malformed or invalid.`,
+      gateway,
+    }),
+  invalidResourceGroupName: (value: string) =>
+    new ArmError({
+      status: 400,
+      code: 'InvalidResourceGroup',
+      message: `The provided resource group name '${value}' has these invalid characters: ${invalidCharacters(value, /[-\w._()]/u)}. The name can only be a letter, digit, '-', '.', '_', '(', and ')'.`,
+      gateway,
+    }),
+  invalidResourceName: (value: string, type: string) =>
+    new ArmError({
+      status: 400,
+      code: 'InvalidResourceName',
+      message: `The resource name '${value}' is invalid for resource type '${type}'.`,
+      target: value,
+    }),
+  authenticationMissing: (authorizationUri: string) =>
+    new ArmError({
+      status: 401,
+      code: 'AuthenticationFailed',
+      message: "Authentication failed. The 'Authorization' header is missing.",
+      headers: {
+        'www-authenticate': `Bearer authorization_uri="${authorizationUri}", error="invalid_token", error_description="The authentication failed because of missing 'Authorization' header."`,
+      },
+      gateway,
+    }),
+  authenticationMalformed: (authorizationUri: string) =>
+    new ArmError({
+      status: 401,
+      code: 'AuthenticationFailed',
+      message: "Authentication failed. The 'Authorization' header is provided in an invalid format.",
+      headers: {
+        'www-authenticate': `Bearer authorization_uri="${authorizationUri}", error="invalid_token", error_description="The authentication failed because of malformed 'Authorization' header."`,
+      },
+      gateway,
+    }),
+  invalidAuthenticationToken: (authorizationUri: string) =>
+    new ArmError({
+      status: 401,
+      code: 'InvalidAuthenticationToken',
+      message: 'The access token is invalid.',
+      headers: {
+        'www-authenticate': `Bearer authorization_uri="${authorizationUri}", error="invalid_token", error_description="The access token is invalid."`,
+      },
+      gateway,
+    }),
+  expiredAuthenticationToken: (authorizationUri: string, expiry: Date, now: Date) =>
+    new ArmError({
+      status: 401,
+      code: 'ExpiredAuthenticationToken',
+      message: `The access token expiry UTC time '${expiry.toISOString()}' is earlier than current UTC time '${now.toISOString()}'.`,
+      headers: {
+        'www-authenticate': `Bearer authorization_uri="${authorizationUri}", error="invalid_token", error_description="The access token expiry UTC time '${expiry.toISOString()}' is earlier than current UTC time '${now.toISOString()}'."`,
+      },
+      gateway,
+    }),
+  authorizationFailed: (o: { clientId: string; objectId: string; action: string; scope: string }) =>
+    new ArmError({
+      status: 403,
+      code: 'AuthorizationFailed',
+      message: `The client '${o.clientId}' with object id '${o.objectId}' does not have authorization to perform action '${o.action}' over scope '${o.scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+      gateway,
+    }),
+  invalidRequestContent: (detail: string) =>
+    new ArmError({
+      status: 400,
+      code: 'InvalidRequestContent',
+      message: `The request content was invalid and could not be deserialized: '${detail}'.`,
+      gateway,
+    }),
+  requestTooLarge: (limitBytes: number) =>
+    new ArmError({
+      status: 413,
+      code: 'RequestEntityTooLarge',
+      message: `The request content size exceeds the maximum allowed size of ${limitBytes} bytes.`,
+      gateway,
+    }),
+  unsupportedMediaType: (contentType: string) =>
+    new ArmError({
+      status: 415,
+      code: 'UnsupportedMediaType',
+      message: `The content media type '${contentType}' is not supported. Only 'application/json' is supported.`,
+      gateway,
+    }),
+  invalidRequestBody: (message: string, target?: string) =>
+    new ArmError({ status: 400, code: 'InvalidRequestContent', message, target }),
+  propertyValidation: (message: string, target: string) =>
+    new ArmError({ status: 400, code: 'InvalidParameter', message, target }),
+  locationRequired: () =>
+    new ArmError({
+      status: 400,
+      code: 'LocationRequired',
+      message: 'The location property is required for this definition.',
+      target: 'location',
+    }),
+  preconditionFailed: (message: string) => new ArmError({ status: 412, code: 'PreconditionFailed', message }),
+  conflict: (code: string, message: string) => new ArmError({ status: 409, code, message }),
+  operationNotAllowed: (message: string) =>
+    new ArmError({ status: 409, code: 'OperationNotAllowed', message }),
+  invalidQueryParameter: (name: string, value: string, reason: string) =>
+    new ArmError({
+      status: 400,
+      code: 'InvalidQueryParameterValue',
+      message: `The query parameter '${name}' has an invalid value '${value}': ${reason}`,
+      target: name,
+    }),
+  tooManyRequests: (retryAfterSeconds: number, kind: 'reads' | 'writes' | 'deletes') =>
+    new ArmError({
+      status: 429,
+      code: 'TooManyRequests',
+      message: `Number of '${kind}' requests for subscription actor exceeded. Please try again after '${retryAfterSeconds}' seconds after the first request. The throttled requests are evaluated over a rolling window.`,
+      headers: { 'retry-after': String(retryAfterSeconds) },
+      gateway,
+    }),
+  internal: () =>
+    new ArmError({
+      status: 500,
+      code: 'InternalServerError',
+      message: 'The server encountered an internal error. Please retry the request.',
+    }),
+};
+
+function invalidCharacters(value: string, allowed: RegExp): string {
+  const bad = [...new Set([...value].filter((ch) => !allowed.test(ch)))];
+  return bad.map((ch) => `'${ch}'`).join(', ');
+}

@@ -1,0 +1,307 @@
+/**
+ * Long-running operations as ARM's async contract describes them: the first call answers 202 with
+ * `Azure-AsyncOperation`, `Location` and `Retry-After`; the status resource goes InProgress →
+ * Succeeded/Failed/Canceled; the `Location` URL answers 202 while running and then what the original
+ * call would have answered. Each operation is a row written in the same transaction as the change
+ * that started it, so it survives a crash; a worker completes due operations in their own
+ * transactions, after a restart too, so none stays InProgress forever.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import type { Db, OperationsTable } from '../store/index.js';
+import { ArmError, type ArmErrorBody, errors } from './errors.js';
+import type { ArmContext, ArmReply, ResourceTypeDef } from './registry.js';
+
+export type OperationStatus = 'InProgress' | 'Succeeded' | 'Failed' | 'Canceled';
+
+export interface Operation {
+  id: string;
+  kind: string;
+  status: OperationStatus;
+  namespace: string;
+  subscriptionId: string | null;
+  location: string;
+  targetKey: string;
+  // biome-ignore lint/suspicious/noExplicitAny: each kind defines its own input document.
+  input: any;
+  result: OperationResult | null;
+  error: (ArmErrorBody & { status: number }) | null;
+  startTime: string;
+  endTime: string | null;
+  dueAt: string;
+}
+
+/** What an operation leaves behind: the final `Location` reply and extra status-resource fields. */
+export interface OperationResult {
+  final: { status: number; body?: unknown };
+  statusProperties?: unknown;
+}
+
+export interface OperationKind {
+  /**
+   * Applies the operation's effect inside a transaction at its due time. Throwing an `ArmError` fails
+   * the operation with that error and rolls the effect back.
+   */
+  complete(db: Db, operation: Operation): Promise<OperationResult>;
+}
+
+/** Where a namespace serves its operation URLs (paths below the base URL, without the query). */
+export interface LroStyle {
+  statusPath?: (operation: Operation) => string;
+  resultPath: (operation: Operation) => string;
+  /** Extra query text on the Location URL (Compute adds `monitor=true`). */
+  resultQuery?: string;
+}
+
+export interface StartOptions {
+  kind: string;
+  namespace: string;
+  location: string;
+  targetKey: string;
+  input?: unknown;
+  style: LroStyle;
+}
+
+export interface LroEngine {
+  registerKind(name: string, kind: OperationKind): void;
+  /** Records a new operation in the request's transaction; returns the 202 headers. */
+  start(
+    ctx: ArmContext,
+    options: StartOptions,
+  ): Promise<{ operation: Operation; headers: Record<string, string> }>;
+  get(db: Db, id: string): Promise<Operation | undefined>;
+  /** The `Azure-AsyncOperation` reply for an operation. */
+  statusReply(ctx: ArmContext, operation: Operation, style: LroStyle): ArmReply;
+  /** The `Location` reply for an operation. */
+  resultReply(ctx: ArmContext, operation: Operation, style: LroStyle): ArmReply;
+  /** Completes every due operation; returns how many it settled. */
+  runDue(): Promise<number>;
+  startWorker(): void;
+  stop(): Promise<void>;
+}
+
+function fromRow(row: OperationsTable): Operation {
+  return {
+    id: row.id,
+    kind: row.kind,
+    status: row.status as OperationStatus,
+    namespace: row.namespace,
+    subscriptionId: row.subscription_id,
+    location: row.location,
+    targetKey: row.target_key,
+    input: JSON.parse(row.input),
+    result: row.result ? (JSON.parse(row.result) as OperationResult) : null,
+    error: row.error ? JSON.parse(row.error) : null,
+    startTime: row.start_time,
+    endTime: row.end_time,
+    dueAt: row.due_at,
+  };
+}
+
+export function createLroEngine(options: {
+  db: Db;
+  clock: Clock;
+  delayMs: number;
+  pollMs?: number;
+}): LroEngine {
+  const { db, clock } = options;
+  const kinds = new Map<string, OperationKind>();
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<number> | undefined;
+  let stopped = false;
+
+  function urlFor(ctx: ArmContext, path: string, extraQuery?: string): string {
+    const query = `api-version=${encodeURIComponent(ctx.apiVersion)}${extraQuery ? `&${extraQuery}` : ''}`;
+    return `${ctx.baseUrl}${path}?${query}`;
+  }
+
+  function retryAfterSeconds(operation: Operation): number {
+    const remaining = new Date(operation.dueAt).getTime() - clock.nowMs();
+    return Math.min(600, Math.max(1, Math.ceil(remaining / 1000)));
+  }
+
+  function pollingHeaders(ctx: ArmContext, operation: Operation, style: LroStyle): Record<string, string> {
+    const headers: Record<string, string> = {
+      location: urlFor(ctx, style.resultPath(operation), style.resultQuery),
+      'retry-after': String(retryAfterSeconds(operation)),
+    };
+    if (style.statusPath) headers['azure-asyncoperation'] = urlFor(ctx, style.statusPath(operation));
+    return headers;
+  }
+
+  async function settle(id: string): Promise<void> {
+    let failure: ArmError | undefined;
+    try {
+      await db.transaction().execute(async (tx) => {
+        const row = await tx.selectFrom('operations').selectAll().where('id', '=', id).executeTakeFirst();
+        if (row?.status !== 'InProgress') return;
+        const operation = fromRow(row);
+        const kind = kinds.get(operation.kind);
+        if (!kind) throw errors.internal();
+        const result = await kind.complete(tx, operation);
+        await tx
+          .updateTable('operations')
+          .set({ status: 'Succeeded', end_time: clock.now().toISOString(), result: JSON.stringify(result) })
+          .where('id', '=', id)
+          .where('status', '=', 'InProgress')
+          .execute();
+      });
+    } catch (error) {
+      failure = error instanceof ArmError ? error : errors.internal();
+    }
+    if (failure) {
+      const body = { ...failure.toBody().error, status: failure.status };
+      await db
+        .updateTable('operations')
+        .set({ status: 'Failed', end_time: clock.now().toISOString(), error: JSON.stringify(body) })
+        .where('id', '=', id)
+        .where('status', '=', 'InProgress')
+        .execute();
+    }
+  }
+
+  async function runDueOnce(): Promise<number> {
+    let settled = 0;
+    for (;;) {
+      const due = await db
+        .selectFrom('operations')
+        .select('id')
+        .where('status', '=', 'InProgress')
+        .where('due_at', '<=', clock.now().toISOString())
+        .orderBy('due_at')
+        .limit(100)
+        .execute();
+      for (const { id } of due) {
+        await settle(id);
+        settled++;
+      }
+      if (due.length < 100) return settled;
+    }
+  }
+
+  const engine: LroEngine = {
+    registerKind(name, kind) {
+      kinds.set(name, kind);
+    },
+    async start(ctx, start) {
+      const now = clock.now();
+      const operation: Operation = {
+        id: randomUUID(),
+        kind: start.kind,
+        status: 'InProgress',
+        namespace: start.namespace,
+        subscriptionId: ctx.parsed.scope.subscriptionId?.toLowerCase() ?? null,
+        location: start.location,
+        targetKey: start.targetKey,
+        input: start.input ?? {},
+        result: null,
+        error: null,
+        startTime: now.toISOString(),
+        endTime: null,
+        dueAt: new Date(now.getTime() + options.delayMs).toISOString(),
+      };
+      await ctx.db
+        .insertInto('operations')
+        .values({
+          id: operation.id,
+          kind: operation.kind,
+          status: operation.status,
+          namespace: operation.namespace,
+          subscription_id: operation.subscriptionId,
+          location: operation.location,
+          target_key: operation.targetKey,
+          input: JSON.stringify(operation.input),
+          result: null,
+          error: null,
+          start_time: operation.startTime,
+          end_time: null,
+          due_at: operation.dueAt,
+        })
+        .execute();
+      if (!stopped) setTimeout(() => void engine.runDue(), options.delayMs + 5).unref();
+      return { operation, headers: pollingHeaders(ctx, operation, start.style) };
+    },
+    async get(database, id) {
+      const row = await database.selectFrom('operations').selectAll().where('id', '=', id).executeTakeFirst();
+      return row ? fromRow(row) : undefined;
+    },
+    statusReply(ctx, operation, style) {
+      const body: Record<string, unknown> = {
+        id: style.statusPath ? style.statusPath(operation) : style.resultPath(operation),
+        name: operation.id,
+        status: operation.status,
+        startTime: operation.startTime,
+      };
+      if (operation.endTime) body.endTime = operation.endTime;
+      body.percentComplete = operation.status === 'InProgress' ? 0 : 100;
+      if (operation.result?.statusProperties !== undefined)
+        body.properties = operation.result.statusProperties;
+      if (operation.error) {
+        const { status: _status, ...error } = operation.error;
+        body.error = error;
+      }
+      const headers = operation.status === 'InProgress' ? pollingHeaders(ctx, operation, style) : {};
+      return { status: 200, body, headers };
+    },
+    resultReply(ctx, operation, style) {
+      if (operation.status === 'InProgress') {
+        return { status: 202, headers: pollingHeaders(ctx, operation, style) };
+      }
+      if (operation.error) {
+        const { status, ...error } = operation.error;
+        return { status, body: { error } };
+      }
+      const final = operation.result?.final ?? { status: 200 };
+      return { status: final.status, body: final.body };
+    },
+    runDue() {
+      // One pass at a time: a pass started while another runs waits for it, then runs again.
+      const next = (running ?? Promise.resolve(0)).then(() => runDueOnce());
+      running = next.finally(() => {
+        if (running === next) running = undefined;
+      });
+      return next;
+    },
+    startWorker() {
+      stopped = false;
+      timer = setInterval(() => void engine.runDue().catch(() => undefined), options.pollMs ?? 250);
+      timer.unref();
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearInterval(timer);
+      await running?.catch(() => undefined);
+    },
+  };
+  return engine;
+}
+
+/**
+ * A resource type that serves an operation's status or result URL (e.g. Compute's
+ * `locations/{location}/operations/{id}`). `monitor=true` on the query turns a status URL into a result URL.
+ */
+export function operationEndpoint(options: {
+  namespace: string;
+  type: string;
+  apiVersions: readonly string[];
+  style: LroStyle;
+  serves: 'status' | 'result';
+}): ResourceTypeDef {
+  return {
+    namespace: options.namespace,
+    type: options.type,
+    apiVersions: options.apiVersions,
+    scopes: ['subscription'],
+    async get(ctx) {
+      const id = ctx.parsed.target.names[ctx.parsed.target.names.length - 1]!;
+      const operation = await ctx.services.lro.get(ctx.db, id);
+      if (!operation || operation.subscriptionId !== ctx.parsed.scope.subscriptionId?.toLowerCase()) {
+        throw errors.scopedResourceNotFound(ctx.parsed.path);
+      }
+      const wantsResult = options.serves === 'result' || ctx.query.monitor?.toLowerCase() === 'true';
+      return wantsResult
+        ? ctx.services.lro.resultReply(ctx, operation, options.style)
+        : ctx.services.lro.statusReply(ctx, operation, options.style);
+    },
+  };
+}

@@ -1,0 +1,11 @@
+import type { Registry, Services } from '../arm/registry.js';
+import { registerAuthorizationProvider } from './authorization/index.js';
+import { registerManagementProvider } from './management/index.js';
+import { registerResourcesProvider } from './resources/index.js';
+
+/** Every namespace vaplane serves. */
+export function registerProviders(registry: Registry, services: Services): void {
+  registerResourcesProvider(registry, services);
+  registerManagementProvider(registry);
+  registerAuthorizationProvider(registry);
+}

@@ -1,0 +1,133 @@
+/**
+ * `Microsoft.Resources/resourceGroups`: create or update (201/200), get, HEAD, list, PATCH of tags, and
+ * DELETE as a long-running operation that removes everything in the group when it completes.
+ */
+import { ArmError, errors } from '../../arm/errors.js';
+import type { LroStyle } from '../../arm/lro.js';
+import type { ResourceTypeDef } from '../../arm/registry.js';
+import {
+  checkPreconditions,
+  collectionQuery,
+  listReply,
+  placeTarget,
+  readTarget,
+  resourceReply,
+  targetKey,
+  writeTarget,
+} from '../../arm/resourceOps.js';
+import { objectBody, parseTags, rejectUnknown } from '../../arm/validate.js';
+import { getResource, putResource } from '../../store/index.js';
+import { AZURE_LOCATIONS, normaliseLocation } from '../locations.js';
+import { RESOURCES_API_VERSIONS } from './apiVersions.js';
+
+export const RESOURCE_GROUP_TYPE = 'microsoft.resources/resourcegroups';
+export const DELETE_RESOURCE_GROUP = 'resources.resourceGroup.delete';
+
+/** ARM answers a group delete with only a `Location` under the subscription. */
+export const resourceGroupDeleteStyle: LroStyle = {
+  resultPath: (operation) => `/subscriptions/${operation.subscriptionId}/operationresults/${operation.id}`,
+};
+
+export const resourceGroupsType: ResourceTypeDef = {
+  namespace: 'Microsoft.Resources',
+  type: 'resourceGroups',
+  apiVersions: RESOURCES_API_VERSIONS,
+  scopes: ['subscription'],
+  operationType: 'Microsoft.Resources/subscriptions/resourceGroups',
+  async get(ctx) {
+    const group = await getResource(ctx.db, targetKey(ctx));
+    if (!group) {
+      await placeTarget(ctx);
+      throw errors.resourceGroupNotFound(ctx.parsed.target.names[0]!);
+    }
+    return resourceReply(group);
+  },
+  async list(ctx) {
+    return listReply(ctx, await collectionQuery(ctx));
+  },
+  async put(ctx) {
+    const body = objectBody(ctx.body, 'location');
+    rejectUnknown(
+      body,
+      ['location', 'tags', 'managedBy', 'properties', 'id', 'name', 'type'],
+      'ResourceGroup',
+    );
+    const placement = await placeTarget(ctx);
+    const existing = await getResource(ctx.db, placement.key);
+    checkPreconditions(ctx, existing);
+    if (existing?.body.properties?.provisioningState === 'Deleting') throw groupBeingDeleted(placement.name);
+    if (typeof body.location !== 'string') throw errors.locationRequired();
+    const location = normaliseLocation(body.location);
+    if (!location) throw locationNotAvailable(body.location);
+    if (existing && existing.body.location !== location) {
+      throw new ArmError({
+        status: 409,
+        code: 'InvalidResourceGroupLocation',
+        message: `Invalid resource group location '${location}'. The Resource group already exists in location '${existing.body.location}'.`,
+      });
+    }
+    const tags = parseTags(body.tags);
+    const stored = await writeTarget(
+      ctx,
+      placement,
+      {
+        location,
+        ...(body.managedBy ? { managedBy: String(body.managedBy) } : {}),
+        ...(tags ? { tags } : existing?.body.tags ? { tags: existing.body.tags } : {}),
+        properties: { provisioningState: 'Succeeded' },
+      },
+      existing,
+      { withSystemData: false },
+    );
+    return resourceReply(stored, existing ? 200 : 201);
+  },
+  async patch(ctx) {
+    const body = objectBody(ctx.body, 'tags');
+    rejectUnknown(body, ['tags', 'managedBy', 'name', 'properties'], 'ResourceGroupPatchable');
+    const existing = await readTarget(ctx);
+    checkPreconditions(ctx, existing);
+    if (existing.body.properties?.provisioningState === 'Deleting') throw groupBeingDeleted(existing.name);
+    const tags = parseTags(body.tags);
+    const placement = await placeTarget(ctx);
+    const { id: _id, name: _name, type: _type, ...rest } = existing.body;
+    const stored = await writeTarget(ctx, placement, { ...rest, ...(tags ? { tags } : {}) }, existing, {
+      withSystemData: false,
+    });
+    return resourceReply(stored);
+  },
+  async delete(ctx) {
+    const group = await getResource(ctx.db, targetKey(ctx));
+    if (!group) {
+      await placeTarget(ctx);
+      throw errors.resourceGroupNotFound(ctx.parsed.target.names[0]!);
+    }
+    checkPreconditions(ctx, group);
+    group.body.properties = { ...group.body.properties, provisioningState: 'Deleting' };
+    await putResource(ctx.db, group);
+    const { headers } = await ctx.services.lro.start(ctx, {
+      kind: DELETE_RESOURCE_GROUP,
+      namespace: 'Microsoft.Resources',
+      location: group.body.location,
+      targetKey: group.key,
+      input: { subscriptionId: group.subscriptionId, resourceGroup: group.resourceGroup },
+      style: resourceGroupDeleteStyle,
+    });
+    return { status: 202, headers };
+  },
+};
+
+function groupBeingDeleted(name: string): ArmError {
+  return errors.conflict(
+    'ResourceGroupBeingDeleted',
+    `The resource group '${name}' is in deprovisioning state and cannot perform this operation.`,
+  );
+}
+
+function locationNotAvailable(location: string): ArmError {
+  return new ArmError({
+    status: 400,
+    code: 'LocationNotAvailableForResourceGroup',
+    message: `The provided location '${location}' is not available for resource group. List of available regions is '${AZURE_LOCATIONS.join(',')}'.`,
+    target: 'location',
+  });
+}

@@ -1,0 +1,74 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { migrationProvider } from './migrations.js';
+import type { Database } from './schema.js';
+
+export type Db = Kysely<Database>;
+
+export interface Store {
+  db: Db;
+  engine: 'sqlite' | 'postgres';
+  /** Where the server keeps its signing key and TLS material: beside the SQLite file, or `stateDir`. */
+  stateDir: string;
+  /** A printable description of the database (file path or URL without password). */
+  location: string;
+  close(): Promise<void>;
+}
+
+export interface OpenStoreOptions {
+  /** A SQLite file path (default `./data/vaplane.db`) or a `postgres://` URL. */
+  db?: string;
+  /** Directory for keys and certificates; defaults to the SQLite file's folder, or `./data` for PostgreSQL. */
+  stateDir?: string;
+}
+
+export const DEFAULT_DB = 'data/vaplane.db';
+
+export function isPostgresUrl(db: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(db);
+}
+
+export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
+  const target = options.db ?? DEFAULT_DB;
+  let store: Store;
+  if (isPostgresUrl(target)) {
+    const pool = new pg.Pool({ connectionString: target, max: 10 });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const stateDir = resolve(options.stateDir ?? 'data');
+    const url = new URL(target);
+    url.password = url.password ? '***' : '';
+    store = { db, engine: 'postgres', stateDir, location: url.toString(), close: () => db.destroy() };
+  } else {
+    const file = resolve(target);
+    mkdirSync(dirname(file), { recursive: true });
+    const sqlite = new BetterSqlite3(file);
+    sqlite.pragma('journal_mode = WAL');
+    // FULL: a committed transaction survives a power loss as well as a killed process.
+    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('foreign_keys = ON');
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    store = {
+      db,
+      engine: 'sqlite',
+      stateDir: resolve(options.stateDir ?? dirname(file)),
+      location: file,
+      close: () => db.destroy(),
+    };
+  }
+  mkdirSync(store.stateDir, { recursive: true });
+  await migrate(store);
+  return store;
+}
+
+async function migrate(store: Store): Promise<void> {
+  const migrator = new Migrator({ db: store.db, provider: migrationProvider(store.engine) });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((result) => result.status === 'Error');
+  if (error || failed) {
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
+  }
+}

@@ -1,0 +1,15 @@
+export { type Db, DEFAULT_DB, isPostgresUrl, type OpenStoreOptions, openStore, type Store } from './db.js';
+export {
+  type ArmBody,
+  countResources,
+  deleteResource,
+  deleteResourceTree,
+  getResource,
+  getResources,
+  insertResources,
+  type ListQuery,
+  listResources,
+  putResource,
+  type StoredResource,
+} from './resources.js';
+export type { Database, OperationsTable, PrincipalsTable } from './schema.js';

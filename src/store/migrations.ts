@@ -1,0 +1,88 @@
+import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
+
+/**
+ * Versioned migrations, shared by SQLite and PostgreSQL. `key` columns sort byte-wise (`COLLATE "C"`
+ * on PostgreSQL, SQLite's default BINARY) so that a range scan over `[key + '/', key + '0')` finds
+ * exactly the resources beneath a scope, on both engines.
+ */
+export function migrations(engine: 'sqlite' | 'postgres'): Record<string, Migration> {
+  const byteOrder = engine === 'postgres' ? sql`collate "C"` : sql``;
+  return {
+    '0001-resources-operations-principals': {
+      // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists.
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('resources')
+          .addColumn('key', 'text', (c) => c.primaryKey().modifyFront(byteOrder))
+          .addColumn('id', 'text', (c) => c.notNull())
+          .addColumn('type', 'text', (c) => c.notNull().modifyFront(byteOrder))
+          .addColumn('subscription_id', 'text', (c) => c.modifyFront(byteOrder))
+          .addColumn('resource_group', 'text', (c) => c.modifyFront(byteOrder))
+          .addColumn('parent_key', 'text', (c) => c.notNull().modifyFront(byteOrder))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('body', 'text', (c) => c.notNull())
+          .addColumn('etag', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('resources_by_subscription')
+          .on('resources')
+          .columns(['type', 'subscription_id', 'key'])
+          .execute();
+        await db.schema
+          .createIndex('resources_by_group')
+          .on('resources')
+          .columns(['type', 'subscription_id', 'resource_group', 'key'])
+          .execute();
+        await db.schema
+          .createIndex('resources_by_parent')
+          .on('resources')
+          .columns(['parent_key', 'type', 'key'])
+          .execute();
+
+        await db.schema
+          .createTable('operations')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('namespace', 'text', (c) => c.notNull())
+          .addColumn('subscription_id', 'text')
+          .addColumn('location', 'text', (c) => c.notNull())
+          .addColumn('target_key', 'text', (c) => c.notNull())
+          .addColumn('input', 'text', (c) => c.notNull())
+          .addColumn('result', 'text')
+          .addColumn('error', 'text')
+          .addColumn('start_time', 'text', (c) => c.notNull())
+          .addColumn('end_time', 'text')
+          .addColumn('due_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('operations_due')
+          .on('operations')
+          .columns(['status', 'due_at'])
+          .execute();
+        await db.schema
+          .createIndex('operations_by_target')
+          .on('operations')
+          .columns(['target_key'])
+          .execute();
+
+        await db.schema
+          .createTable('principals')
+          .addColumn('object_id', 'text', (c) => c.primaryKey())
+          .addColumn('client_id', 'text', (c) => c.notNull().unique())
+          .addColumn('tenant_id', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('principal_type', 'text', (c) => c.notNull())
+          .addColumn('secret_hash', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
+  };
+}
+
+export function migrationProvider(engine: 'sqlite' | 'postgres'): MigrationProvider {
+  return { getMigrations: async () => migrations(engine) };
+}

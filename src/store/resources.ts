@@ -1,0 +1,146 @@
+import type { Db } from './db.js';
+import type { ResourcesTable } from './schema.js';
+
+/** A stored ARM resource: the complete representation plus the columns lists and scopes query by. */
+export interface StoredResource<Body = ArmBody> {
+  key: string;
+  id: string;
+  type: string;
+  subscriptionId: string | null;
+  resourceGroup: string | null;
+  parentKey: string;
+  name: string;
+  body: Body;
+  etag: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: ARM bodies are open JSON documents, typed per provider.
+export type ArmBody = Record<string, any>;
+
+function fromRow<Body>(row: ResourcesTable): StoredResource<Body> {
+  return {
+    key: row.key,
+    id: row.id,
+    type: row.type,
+    subscriptionId: row.subscription_id,
+    resourceGroup: row.resource_group,
+    parentKey: row.parent_key,
+    name: row.name,
+    body: JSON.parse(row.body) as Body,
+    etag: row.etag,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toRow(resource: StoredResource): ResourcesTable {
+  return {
+    key: resource.key,
+    id: resource.id,
+    type: resource.type,
+    subscription_id: resource.subscriptionId,
+    resource_group: resource.resourceGroup,
+    parent_key: resource.parentKey,
+    name: resource.name,
+    body: JSON.stringify(resource.body),
+    etag: resource.etag,
+    created_at: resource.createdAt,
+    updated_at: resource.updatedAt,
+  };
+}
+
+export async function getResource<Body = ArmBody>(
+  db: Db,
+  key: string,
+): Promise<StoredResource<Body> | undefined> {
+  const row = await db.selectFrom('resources').selectAll().where('key', '=', key).executeTakeFirst();
+  return row ? fromRow<Body>(row) : undefined;
+}
+
+export async function getResources<Body = ArmBody>(db: Db, keys: string[]): Promise<StoredResource<Body>[]> {
+  if (keys.length === 0) return [];
+  const rows = await db.selectFrom('resources').selectAll().where('key', 'in', keys).execute();
+  return rows.map((row) => fromRow<Body>(row));
+}
+
+export async function putResource(db: Db, resource: StoredResource): Promise<void> {
+  const row = toRow(resource);
+  await db
+    .insertInto('resources')
+    .values(row)
+    .onConflict((conflict) =>
+      conflict.column('key').doUpdateSet({
+        id: row.id,
+        body: row.body,
+        etag: row.etag,
+        updated_at: row.updated_at,
+      }),
+    )
+    .execute();
+}
+
+/** Inserts many new resources in one statement per chunk (the estate generator's path). */
+export async function insertResources(db: Db, resources: StoredResource[]): Promise<void> {
+  const chunk = 500;
+  for (let start = 0; start < resources.length; start += chunk) {
+    await db
+      .insertInto('resources')
+      .values(resources.slice(start, start + chunk).map(toRow))
+      .execute();
+  }
+}
+
+export async function deleteResource(db: Db, key: string): Promise<boolean> {
+  const result = await db.deleteFrom('resources').where('key', '=', key).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
+/** Deletes a resource and everything beneath it (children and extension resources). */
+export async function deleteResourceTree(db: Db, key: string): Promise<number> {
+  const result = await db
+    .deleteFrom('resources')
+    .where((eb) =>
+      eb.or([eb('key', '=', key), eb.and([eb('key', '>', `${key}/`), eb('key', '<', `${key}0`)])]),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+export interface ListQuery {
+  type: string;
+  subscriptionId?: string;
+  resourceGroup?: string;
+  parentKey?: string;
+  /** Keys below a scope: every resource whose key starts with `${underKey}/`. */
+  underKey?: string;
+  /** Only keys greater than this (the paging cursor). */
+  after?: string;
+  limit: number;
+}
+
+export async function listResources<Body = ArmBody>(
+  db: Db,
+  query: ListQuery,
+): Promise<StoredResource<Body>[]> {
+  let select = db.selectFrom('resources').selectAll().where('type', '=', query.type);
+  if (query.subscriptionId !== undefined) select = select.where('subscription_id', '=', query.subscriptionId);
+  if (query.resourceGroup !== undefined) select = select.where('resource_group', '=', query.resourceGroup);
+  if (query.parentKey !== undefined) select = select.where('parent_key', '=', query.parentKey);
+  if (query.underKey !== undefined) {
+    select = select.where('key', '>', `${query.underKey}/`).where('key', '<', `${query.underKey}0`);
+  }
+  if (query.after !== undefined) select = select.where('key', '>', query.after);
+  const rows = await select.orderBy('key').limit(query.limit).execute();
+  return rows.map((row) => fromRow<Body>(row));
+}
+
+export async function countResources(db: Db, type: string): Promise<number> {
+  const row = await db
+    .selectFrom('resources')
+    .select((eb) => eb.fn.countAll<string | number>().as('count'))
+    .where('type', '=', type)
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+}
