@@ -5,7 +5,7 @@ import { RESOURCES_API_VERSIONS } from './apiVersions.js';
 import { DELETE_RESOURCE_GROUP, resourceGroupDeleteStyle, resourceGroupsType } from './resourceGroups.js';
 import { subscriptionsType, tenantsType } from './subscriptions.js';
 
-export { RESOURCE_GROUP_TYPE } from './resourceGroups.js';
+export { RESOURCE_GROUP_TYPE, resourceGroupRecord } from './resourceGroups.js';
 export { SUBSCRIPTION_TYPE, subscriptionBody, subscriptionRecord } from './subscriptions.js';
 
 export function registerResourcesProvider(registry: Registry, services: Services): void {

@@ -16,7 +16,7 @@ import {
   writeTarget,
 } from '../../arm/resourceOps.js';
 import { objectBody, parseTags, rejectUnknown } from '../../arm/validate.js';
-import { getResource, putResource } from '../../store/index.js';
+import { getResource, putResource, type StoredResource } from '../../store/index.js';
 import { AZURE_LOCATIONS, normaliseLocation } from '../locations.js';
 import { RESOURCES_API_VERSIONS } from './apiVersions.js';
 
@@ -27,6 +27,38 @@ export const DELETE_RESOURCE_GROUP = 'resources.resourceGroup.delete';
 export const resourceGroupDeleteStyle: LroStyle = {
   resultPath: (operation) => `/subscriptions/${operation.subscriptionId}/operationresults/${operation.id}`,
 };
+
+/** A resource group written outside a request (estate generator, import, tests). */
+export function resourceGroupRecord(options: {
+  subscriptionId: string;
+  name: string;
+  location: string;
+  tags?: Record<string, string>;
+  now: string;
+}): StoredResource {
+  const subscriptionId = options.subscriptionId.toLowerCase();
+  const id = `/subscriptions/${subscriptionId}/resourceGroups/${options.name}`;
+  return {
+    key: id.toLowerCase(),
+    id,
+    type: RESOURCE_GROUP_TYPE,
+    subscriptionId,
+    resourceGroup: options.name.toLowerCase(),
+    parentKey: `/subscriptions/${subscriptionId}`,
+    name: options.name,
+    body: {
+      id,
+      name: options.name,
+      type: 'Microsoft.Resources/resourceGroups',
+      location: options.location,
+      ...(options.tags ? { tags: options.tags } : {}),
+      properties: { provisioningState: 'Succeeded' },
+    },
+    etag: `"${subscriptionId}:${options.name.toLowerCase()}"`,
+    createdAt: options.now,
+    updatedAt: options.now,
+  };
+}
 
 export const resourceGroupsType: ResourceTypeDef = {
   namespace: 'Microsoft.Resources',
