@@ -4,6 +4,7 @@
  * transaction so that a request changes everything or nothing.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { inTransaction } from '../store/index.js';
 import { ArmError, errors } from './errors.js';
 import type { Principal } from './identity.js';
 import type {
@@ -130,7 +131,7 @@ export function createDispatcher(registry: Registry, services: Services) {
     };
     let reply: ArmReply;
     if (resolved.writes) {
-      reply = await services.store.db.transaction().execute((tx) => resolved.handler({ ...base, db: tx }));
+      reply = await inTransaction(services.store.db, (tx) => resolved.handler({ ...base, db: tx }));
       services.invalidate(fullType(resolved.def).toLowerCase());
     } else {
       reply = await resolved.handler({ ...base, db: services.store.db });

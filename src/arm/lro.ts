@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import type { Db, OperationsTable } from '../store/index.js';
+import { type Db, inTransaction, type OperationsTable } from '../store/index.js';
 import { ArmError, type ArmErrorBody, errors } from './errors.js';
 import type { ArmContext, ArmReply, ResourceTypeDef } from './registry.js';
 
@@ -132,7 +132,7 @@ export function createLroEngine(options: {
   async function settle(id: string): Promise<void> {
     let failure: ArmError | undefined;
     try {
-      await db.transaction().execute(async (tx) => {
+      await inTransaction(db, async (tx) => {
         const row = await tx.selectFrom('operations').selectAll().where('id', '=', id).executeTakeFirst();
         if (row?.status !== 'InProgress') return;
         const operation = fromRow(row);

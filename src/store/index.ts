@@ -13,3 +13,4 @@ export {
   type StoredResource,
 } from './resources.js';
 export type { Database, OperationsTable, PrincipalsTable } from './schema.js';
+export { inTransaction } from './transaction.js';

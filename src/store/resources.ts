@@ -59,10 +59,20 @@ export async function getResource<Body = ArmBody>(
   return row ? fromRow<Body>(row) : undefined;
 }
 
+/** The resources with these keys, in no particular order; missing keys are left out. */
 export async function getResources<Body = ArmBody>(db: Db, keys: string[]): Promise<StoredResource<Body>[]> {
-  if (keys.length === 0) return [];
-  const rows = await db.selectFrom('resources').selectAll().where('key', 'in', keys).execute();
-  return rows.map((row) => fromRow<Body>(row));
+  // Chunked: both engines cap the number of bound parameters in one statement.
+  const chunk = 1000;
+  const found: StoredResource<Body>[] = [];
+  for (let start = 0; start < keys.length; start += chunk) {
+    const rows = await db
+      .selectFrom('resources')
+      .selectAll()
+      .where('key', 'in', keys.slice(start, start + chunk))
+      .execute();
+    for (const row of rows) found.push(fromRow<Body>(row));
+  }
+  return found;
 }
 
 export async function putResource(db: Db, resource: StoredResource): Promise<void> {
