@@ -19,12 +19,26 @@ import {
 import { errors } from './errors.js';
 import type { Principal } from './identity.js';
 
+/** The audiences ARM accepts, in the order its `InvalidAuthenticationTokenAudience` message lists them. */
 export const ARM_AUDIENCES = [
-  'https://management.azure.com/',
-  'https://management.azure.com',
   'https://management.core.windows.net/',
   'https://management.core.windows.net',
+  'https://management.azure.com/',
+  'https://management.azure.com',
 ];
+
+/**
+ * ARM's audiences plus vaplane's own origin: an SDK pointed at a custom endpoint asks for
+ * `{endpoint}/.default` (the `@azure/arm-*` clients do unless given `credentialScopes`), and vaplane
+ * is that resource.
+ */
+export function acceptedAudiences(origin: string): string[] {
+  const bare = origin.replace(/\/+$/, '');
+  return [...ARM_AUDIENCES, `${bare}/`, bare];
+}
+
+/** How long issued tokens live: Entra's usual hour for apps and users, a day for managed identities. */
+export const TOKEN_LIFETIME_SECONDS = { default: 3600, managedIdentity: 24 * 3600 } as const;
 
 /** vaplane's one tenant unless the operator names another. */
 export const DEFAULT_TENANT_ID = '72f988bf-0000-4000-8000-00000000a11e';
@@ -71,13 +85,21 @@ export async function issueToken(
   options: IssueOptions,
 ): Promise<{ token: string; expiresOn: number }> {
   const { principal } = options;
-  const lifetime = options.lifetimeSeconds ?? 3600;
+  const lifetime =
+    options.lifetimeSeconds ??
+    (principal.type === 'ManagedIdentity'
+      ? TOKEN_LIFETIME_SECONDS.managedIdentity
+      : TOKEN_LIFETIME_SECONDS.default);
   const now = Math.floor(Date.now() / 1000);
+  // A v1 access token, as Entra issues for ARM even through the v2 endpoint.
   const claims: JWTPayload & Record<string, unknown> = {
+    ver: '1.0',
     tid: principal.tenantId,
     oid: principal.objectId,
     sub: principal.objectId,
     appid: principal.clientId,
+    appidacr: principal.type === 'Application' ? '1' : '2',
+    idp: issuerFor(principal.tenantId),
     idtyp: principal.type === 'User' ? 'user' : 'app',
     name: principal.name,
     vaplane_type: principal.type,
@@ -99,7 +121,11 @@ export async function issueToken(
 }
 
 export interface Authenticator {
-  /** Verifies the `Authorization` header and returns the caller, or throws the ARM 401. */
+  /**
+   * Verifies the `Authorization` header and returns the caller, or throws the ARM 401.
+   * `authorizationUri` is vaplane's login endpoint for the tenant (`https://{host}/{tenant}`), named in
+   * `WWW-Authenticate`; its origin is also an accepted audience (see `acceptedAudiences`).
+   */
   authenticate(header: string | undefined, authorizationUri: string): Promise<Principal>;
 }
 
@@ -123,16 +149,25 @@ export function createAuthenticator(keys: SigningKeys): Authenticator {
         verified.delete(token);
         throw errors.expiredAuthenticationToken(authorizationUri, new Date(cached.exp * 1000), new Date());
       }
+      const audiences = acceptedAudiences(new URL(authorizationUri).origin);
       let payload: JWTPayload;
       try {
         ({ payload } = await jwtVerify(token, keys.publicKey, {
-          audience: ARM_AUDIENCES,
+          audience: audiences,
           algorithms: ['RS256'],
         }));
       } catch (error) {
         if (error instanceof joseErrors.JWTExpired) {
           const exp = Number((error.payload as JWTPayload).exp ?? 0);
           throw errors.expiredAuthenticationToken(authorizationUri, new Date(exp * 1000), new Date());
+        }
+        if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'aud') {
+          const audience = (error.payload as JWTPayload).aud;
+          throw errors.invalidAuthenticationTokenAudience(
+            authorizationUri,
+            Array.isArray(audience) ? audience.join(',') : String(audience ?? ''),
+            audiences,
+          );
         }
         throw errors.invalidAuthenticationToken(authorizationUri);
       }

@@ -200,16 +200,33 @@ export const errors = {
       },
       gateway,
     }),
-  expiredAuthenticationToken: (authorizationUri: string, expiry: Date, now: Date) =>
+  invalidAuthenticationTokenAudience: (
+    authorizationUri: string,
+    audience: string,
+    allowed: readonly string[],
+  ) =>
     new ArmError({
       status: 401,
-      code: 'ExpiredAuthenticationToken',
-      message: `The access token expiry UTC time '${expiry.toISOString()}' is earlier than current UTC time '${now.toISOString()}'.`,
+      code: 'InvalidAuthenticationTokenAudience',
+      message: `The access token has been obtained for wrong audience or resource '${audience}'. It should exactly match with one of the allowed audiences ${allowed.map((value) => `'${value}'`).join(',')}.`,
       headers: {
-        'www-authenticate': `Bearer authorization_uri="${authorizationUri}", error="invalid_token", error_description="The access token expiry UTC time '${expiry.toISOString()}' is earlier than current UTC time '${now.toISOString()}'."`,
+        'www-authenticate': `Bearer authorization_uri="${authorizationUri}", error="invalid_token", error_description="The access token has been obtained for wrong audience or resource '${audience}'."`,
       },
       gateway,
     }),
+  /** Times as ARM (.NET, invariant culture) prints them: `6/15/2026 8:22:51 AM`. */
+  expiredAuthenticationToken: (authorizationUri: string, expiry: Date, now: Date) => {
+    const message = `The access token expiry UTC time '${dotNetUtc(expiry)}' is earlier than current UTC time '${dotNetUtc(now)}'.`;
+    return new ArmError({
+      status: 401,
+      code: 'ExpiredAuthenticationToken',
+      message,
+      headers: {
+        'www-authenticate': `Bearer authorization_uri="${authorizationUri}", error="invalid_token", error_description="${message}"`,
+      },
+      gateway,
+    });
+  },
   authorizationFailed: (o: { clientId: string; objectId: string; action: string; scope: string }) =>
     new ArmError({
       status: 403,
@@ -275,6 +292,12 @@ export const errors = {
       message: 'The server encountered an internal error. Please retry the request.',
     }),
 };
+
+function dotNetUtc(date: Date): string {
+  const hours = date.getUTCHours();
+  const pad = (value: number) => String(value).padStart(2, '0');
+  return `${date.getUTCMonth() + 1}/${date.getUTCDate()}/${date.getUTCFullYear()} ${hours % 12 || 12}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} ${hours < 12 ? 'AM' : 'PM'}`;
+}
 
 function invalidCharacters(value: string, allowed: RegExp): string {
   const bad = [...new Set([...value].filter((ch) => !allowed.test(ch)))];

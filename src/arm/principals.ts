@@ -4,7 +4,8 @@
  * 32-byte values, so a plain SHA-256 of them is stored rather than a slow password hash.
  */
 import { randomBytes } from 'node:crypto';
-import type { Db } from '../store/index.js';
+import type { Selectable } from 'kysely';
+import type { Db, PrincipalsTable } from '../store/index.js';
 import { hashSecret, principalIdsFor } from './auth.js';
 import type { Principal } from './identity.js';
 
@@ -18,13 +19,14 @@ export async function createPrincipal(
   options: { name: string; type: Principal['type']; tenantId: string; now: Date },
 ): Promise<CreatedPrincipal> {
   const ids = principalIdsFor(`${options.type}:${options.name}`);
+  const tenantId = options.tenantId.toLowerCase();
   const secret = randomBytes(32).toString('base64url');
   await db
     .insertInto('principals')
     .values({
       object_id: ids.objectId,
       client_id: ids.clientId,
-      tenant_id: options.tenantId,
+      tenant_id: tenantId,
       name: options.name,
       principal_type: options.type,
       secret_hash: hashSecret(secret),
@@ -36,7 +38,7 @@ export async function createPrincipal(
     principal: {
       objectId: ids.objectId,
       clientId: ids.clientId,
-      tenantId: options.tenantId,
+      tenantId,
       name: options.name,
       type: options.type,
     },
@@ -53,7 +55,31 @@ export async function principalBySecret(
   if (options.clientId) query = query.where('client_id', '=', options.clientId.toLowerCase());
   if (options.type) query = query.where('principal_type', '=', options.type);
   const row = await query.executeTakeFirst();
-  if (!row) return undefined;
+  return row ? principalOf(row) : undefined;
+}
+
+/** The application or managed identity with this client id, whatever its secret. */
+export async function principalByClientId(db: Db, clientId: string): Promise<Principal | undefined> {
+  const row = await db
+    .selectFrom('principals')
+    .selectAll()
+    .where('client_id', '=', clientId.toLowerCase())
+    .executeTakeFirst();
+  return row ? principalOf(row) : undefined;
+}
+
+/** Whether any principal lives in `tenantId` (the token endpoints answer only for known tenants). */
+export async function tenantHasPrincipals(db: Db, tenantId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('principals')
+    .select('object_id')
+    .where('tenant_id', '=', tenantId.toLowerCase())
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+function principalOf(row: Selectable<PrincipalsTable>): Principal {
   return {
     objectId: row.object_id,
     clientId: row.client_id,

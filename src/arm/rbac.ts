@@ -131,6 +131,24 @@ export function roleAllows(role: RoleDefinition, action: string): boolean {
   );
 }
 
+/**
+ * The action as ARM names it in `AuthorizationFailed`: type segments spelled as the request path
+ * spelled them (SDKs send `/resourcegroups/`, and ARM answers
+ * `Microsoft.Resources/subscriptions/resourcegroups/write`). Only the casing changes.
+ */
+export function actionAsRequested(action: string, path: string): string {
+  const spelled = new Map<string, string>();
+  for (const segment of path.split('/')) {
+    if (!spelled.has(segment.toLowerCase())) spelled.set(segment.toLowerCase(), segment);
+  }
+  const segments = action.split('/');
+  return segments
+    .map((segment, index) =>
+      index === segments.length - 1 ? segment : (spelled.get(segment.toLowerCase()) ?? segment),
+    )
+    .join('/');
+}
+
 export interface Assignment {
   principalId: string;
   roleDefinitionId: string;
@@ -142,11 +160,19 @@ export interface Authorizer {
   /** Throws ARM's 403 unless the principal may perform `action` on `resourceId`. */
   authorize(principal: Principal, action: string, resourceId: string): Promise<void>;
   can(principal: Principal, action: string, resourceId: string): Promise<boolean>;
+  /**
+   * Keys of every scope whose role assignments reach `resourceId` ('/' for the root): its enclosing
+   * scopes and, inside a subscription or group, the management groups above it.
+   */
+  scopesReaching(resourceId: string): Promise<Set<string>>;
   /** Drops cached assignments and hierarchy (after role-assignment or management-group writes). */
   invalidate(): void;
 }
 
 const ROLE_ASSIGNMENT_TYPE = 'microsoft.authorization/roleassignments';
+const SUBSCRIPTION_READ = 'microsoft.resources/subscriptions/read';
+/** A path that addresses one subscription itself (not something inside it). */
+const SUBSCRIPTION_ID = /^\/subscriptions\/([^/]+)\/?$/i;
 const MANAGEMENT_GROUP_TYPE = 'microsoft.management/managementgroups';
 const GROUP_SUBSCRIPTION_TYPE = 'microsoft.management/managementgroups/subscriptions';
 
@@ -246,21 +272,34 @@ export function createAuthorizer(db: Db, options: { ttlMs?: number } = {}): Auth
     const assignments = state.byPrincipal.get(principal.objectId.toLowerCase());
     if (!assignments) return false;
     const scopes = scopesOf(state, resourceId);
-    return assignments.some((assignment) => {
+    const granted = assignments.some((assignment) => {
       if (!scopes.has(assignment.scopeKey)) return false;
       const role = roleById(assignment.roleDefinitionId);
       return role !== undefined && roleAllows(role, action);
     });
+    if (granted) return true;
+    // ARM shows a subscription (GET, and in GET /subscriptions) to anyone holding any role at, above
+    // or inside it: a Security Reader (no subscriptions/read action) or a resource-group Reader sees
+    // it, which is how `az login` finds their subscriptions.
+    const subscriptionKey = SUBSCRIPTION_ID.exec(resourceId)?.[1]?.toLowerCase();
+    if (subscriptionKey === undefined || action.toLowerCase() !== SUBSCRIPTION_READ) return false;
+    const inside = `/subscriptions/${subscriptionKey}/`;
+    return assignments.some(
+      (assignment) => scopes.has(assignment.scopeKey) || assignment.scopeKey.startsWith(inside),
+    );
   }
 
   return {
     can,
+    async scopesReaching(resourceId) {
+      return scopesOf(await current(), resourceId);
+    },
     async authorize(principal, action, resourceId) {
       if (!(await can(principal, action, resourceId))) {
         throw errors.authorizationFailed({
-          clientId: principal.clientId,
+          clientId: principal.type === 'User' ? principal.name : principal.clientId,
           objectId: principal.objectId,
-          action,
+          action: actionAsRequested(action, resourceId),
           scope: resourceId,
         });
       }

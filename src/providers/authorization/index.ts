@@ -7,7 +7,7 @@ import { uuidFromHash } from '../../arm/auth.js';
 import { ArmError, errors } from '../../arm/errors.js';
 import { BUILT_IN_ROLES, type RoleDefinition, roleById, roleDefinitionId } from '../../arm/rbac.js';
 import type { ArmContext, Registry, ResourceTypeDef } from '../../arm/registry.js';
-import { enclosingScopes, isGuid, keyOf } from '../../arm/resourceId.js';
+import { isGuid, keyOf } from '../../arm/resourceId.js';
 import {
   checkPreconditions,
   placeTarget,
@@ -29,6 +29,8 @@ import {
 
 export const ROLE_ASSIGNMENT_TYPE = 'microsoft.authorization/roleassignments';
 const ALL_SCOPES = ['tenant', 'managementGroup', 'subscription', 'resourceGroup', 'resource'] as const;
+/** Azure's limit is 4000 assignments per subscription; a list never needs more than this. */
+const MAX_ASSIGNMENTS = 100_000;
 const PRINCIPAL_TYPES = ['User', 'Group', 'ServicePrincipal', 'ForeignGroup', 'Device'] as const;
 
 function scopeIdOf(ctx: ArmContext): string {
@@ -67,21 +69,43 @@ export function roleAssignmentBody(options: {
   };
 }
 
+/**
+ * Assignments a list at the request's scope answers, as ARM's `roleAssignments` list does: those that
+ * apply to the scope (at it or above, management groups included) with `$filter=atScope()`, and those
+ * below it too otherwise; `principalId eq '…'` narrows either to one principal.
+ */
 async function assignmentsAround(ctx: ArmContext): Promise<StoredResource[]> {
-  const scopeKey = ctx.parsed.scope.id === '' ? '' : keyOf(ctx.parsed.scope.id);
-  const all = await listResources(ctx.db, { type: ROLE_ASSIGNMENT_TYPE, limit: 1_000_000 });
-  const above = new Set(
-    enclosingScopes(ctx.parsed.scope.id || '/').map((scope) => (scope === '/' ? '' : keyOf(scope))),
-  );
+  const scopeId = scopeIdOf(ctx);
+  const scopeKey = scopeId === '/' ? '' : keyOf(scopeId);
   const filter = ctx.query.$filter ?? '';
   const atScopeOnly = /atScope\(\)/i.test(filter);
   const principal = /principalId\s+eq\s+'([^']+)'/i.exec(filter)?.[1]?.toLowerCase();
-  return all.filter((assignment) => {
-    if (principal && String(assignment.body.properties.principalId).toLowerCase() !== principal) return false;
-    const inside =
-      scopeKey === '' || assignment.parentKey === scopeKey || assignment.parentKey.startsWith(`${scopeKey}/`);
-    return atScopeOnly ? above.has(assignment.parentKey) : above.has(assignment.parentKey) || inside;
-  });
+  const reaching = await ctx.services.authz.scopesReaching(scopeId);
+  const found: StoredResource[] = [];
+  for (const key of reaching) {
+    found.push(
+      ...(await listResources(ctx.db, {
+        type: ROLE_ASSIGNMENT_TYPE,
+        parentKey: key === '/' ? '' : key,
+        limit: MAX_ASSIGNMENTS,
+      })),
+    );
+  }
+  if (!atScopeOnly) {
+    const below =
+      scopeKey === ''
+        ? await listResources(ctx.db, { type: ROLE_ASSIGNMENT_TYPE, limit: MAX_ASSIGNMENTS })
+        : await listResources(ctx.db, {
+            type: ROLE_ASSIGNMENT_TYPE,
+            underKey: scopeKey,
+            limit: MAX_ASSIGNMENTS,
+          });
+    const seen = new Set(found.map((assignment) => assignment.key));
+    found.push(...below.filter((assignment) => !seen.has(assignment.key)));
+  }
+  return principal
+    ? found.filter((assignment) => String(assignment.body.properties.principalId).toLowerCase() === principal)
+    : found;
 }
 
 const roleAssignmentsType: ResourceTypeDef = {
