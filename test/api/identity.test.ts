@@ -354,6 +354,17 @@ describe('identity endpoints on the wire', () => {
     expect(noVersion.status).toBe(400);
   });
 
+  it('the secret-less POST shape (az with MSI_ENDPOINT outside App Service) is refused with what to set instead', async () => {
+    const reply = await t.server.app.inject({
+      method: 'POST',
+      url: '/msi/token',
+      headers: { host: 'localhost', metadata: 'true', 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'resource=https%3A%2F%2Fmanagement.core.windows.net%2F',
+    });
+    expect(reply.statusCode).toBe(400);
+    expect(reply.json().error_description).toMatch(/APPSETTING_WEBSITE_SITE_NAME/);
+  });
+
   it('the IMDS shape needs Metadata: true and answers expires_in, and its token passes ARM', async () => {
     const refused = await t.inject({
       method: 'GET',
