@@ -285,6 +285,93 @@ export const errors = {
       headers: { 'retry-after': String(retryAfterSeconds) },
       gateway,
     }),
+  missingRequiredParameter: (name: string) =>
+    new ArmError({
+      status: 400,
+      code: 'InvalidParameter',
+      message: `Required parameter '${name}' is missing (null).`,
+      target: name,
+    }),
+  propertyChangeNotAllowed: (property: string) =>
+    new ArmError({
+      status: 409,
+      code: 'PropertyChangeNotAllowed',
+      message: `Changing property '${property}' is not allowed.`,
+      target: property,
+    }),
+  invalidResourceLocation: (o: {
+    name: string;
+    existing: string;
+    resourceGroup: string;
+    requested: string;
+  }) =>
+    new ArmError({
+      status: 409,
+      code: 'InvalidResourceLocation',
+      message: `The resource '${o.name}' already exists in location '${o.existing}' in resource group '${o.resourceGroup}'. A resource with the same name cannot be created in location '${o.requested}'. Please select a new resource name.`,
+      gateway,
+    }),
+  locationNotAvailableForResourceType: (location: string, type: string, locations: readonly string[]) =>
+    new ArmError({
+      status: 400,
+      code: 'LocationNotAvailableForResourceType',
+      message: `The provided location '${location}' is not available for resource type '${type}'. List of available regions for the resource type is '${locations.join(',')}'.`,
+      gateway,
+    }),
+  // Microsoft.Compute: RP errors (no x-ms-failure-cause), worded as Compute's error catalogue words them.
+  vmNotRunningForExtensions: () =>
+    new ArmError({
+      status: 409,
+      code: 'OperationNotAllowed',
+      message: 'Cannot modify extensions in the VM when the VM is not running.',
+    }),
+  vmExtensionOperationsDisallowed: () =>
+    new ArmError({
+      status: 409,
+      code: 'OperationNotAllowed',
+      message:
+        'This operation cannot be performed when extension operations are disallowed. To allow, please ensure VM Agent is installed on the VM and the osProfile.allowExtensionOperations property is true.',
+    }),
+  vmExtensionMarkedForDeletion: (operation: string, extension: string) =>
+    new ArmError({
+      status: 409,
+      code: 'OperationNotAllowed',
+      message: `Operation '${operation}' is not allowed on VM extension '${extension}' since it is marked for deletion. You can only retry the Delete operation (or wait for an ongoing one to complete).`,
+    }),
+  /** Worded after the extension variant above: Compute's text for a VM being deleted was not recorded. */
+  vmMarkedForDeletion: (operation: string, vm: string) =>
+    new ArmError({
+      status: 409,
+      code: 'OperationNotAllowed',
+      message: `Operation '${operation}' is not allowed on VM '${vm}' since it is marked for deletion. You can only retry the Delete operation (or wait for an ongoing one to complete).`,
+    }),
+  vmDeallocated: (operation: string, vm: string) =>
+    new ArmError({
+      status: 409,
+      code: 'OperationNotAllowed',
+      message: `Operation '${operation}' is not allowed on VM '${vm}' since the VM is either deallocated or marked to be deallocated.`,
+    }),
+  vmMustBeRunning: () =>
+    new ArmError({
+      status: 409,
+      code: 'OperationNotAllowed',
+      message: 'The operation requires the VM to be running (or set to run).',
+    }),
+  // Microsoft.HybridCompute
+  /** The error a queued extension operation fails with when the Arc agent is not connected (vaplane's wording). */
+  arcMachineNotConnected: (machine: string, status: string) =>
+    new ArmError({
+      status: 409,
+      code: 'MachineNotConnected',
+      message: `The machine '${machine}' is disconnected (status '${status}'): extension operations need the Azure Connected Machine agent to be connected. Reconnect the agent and retry the operation.`,
+    }),
+  /** vaplane's wording: Arc's own text for a change to an extension that is being deleted was not recorded. */
+  arcExtensionBeingDeleted: (extension: string) =>
+    new ArmError({
+      status: 409,
+      code: 'Conflict',
+      message: `The extension '${extension}' is being deleted. Wait for the delete operation to complete before changing it.`,
+    }),
   internal: () =>
     new ArmError({
       status: 500,

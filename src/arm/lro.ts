@@ -43,6 +43,11 @@ export interface OperationKind {
    * the operation with that error and rolls the effect back.
    */
   complete(db: Db, operation: Operation): Promise<OperationResult>;
+  /**
+   * Records what a failed operation leaves behind (e.g. `provisioningState: Failed` on the resource),
+   * in the transaction that marks it Failed.
+   */
+  fail?(db: Db, operation: Operation, error: ArmError): Promise<void>;
 }
 
 /** Where a namespace serves its operation URLs (paths below the base URL, without the query). */
@@ -51,6 +56,11 @@ export interface LroStyle {
   resultPath: (operation: Operation) => string;
   /** Extra query text on the Location URL (Compute adds `monitor=true`). */
   resultQuery?: string;
+  /**
+   * The members of the status resource, in the order the RP writes them, for RPs that answer fewer
+   * than ARM's full set (Compute: `startTime`, `endTime`, `status`, `name`). All when absent.
+   */
+  statusMembers?: readonly string[];
 }
 
 export interface StartOptions {
@@ -151,12 +161,25 @@ export function createLroEngine(options: {
     }
     if (failure) {
       const body = { ...failure.toBody().error, status: failure.status };
-      await db
-        .updateTable('operations')
-        .set({ status: 'Failed', end_time: clock.now().toISOString(), error: JSON.stringify(body) })
-        .where('id', '=', id)
-        .where('status', '=', 'InProgress')
-        .execute();
+      const markFailed = (database: Db) =>
+        database
+          .updateTable('operations')
+          .set({ status: 'Failed', end_time: clock.now().toISOString(), error: JSON.stringify(body) })
+          .where('id', '=', id)
+          .where('status', '=', 'InProgress')
+          .executeTakeFirst();
+      const cause = failure;
+      try {
+        await inTransaction(db, async (tx) => {
+          const row = await tx.selectFrom('operations').selectAll().where('id', '=', id).executeTakeFirst();
+          if (row?.status !== 'InProgress') return;
+          await markFailed(tx);
+          await kinds.get(row.kind)?.fail?.(tx, fromRow(row), cause);
+        });
+      } catch {
+        // A failing `fail` hook must not leave the operation InProgress for ever.
+        await markFailed(db);
+      }
     }
   }
 
@@ -226,20 +249,25 @@ export function createLroEngine(options: {
       return row ? fromRow(row) : undefined;
     },
     statusReply(ctx, operation, style) {
-      const body: Record<string, unknown> = {
+      const full: Record<string, unknown> = {
         id: style.statusPath ? style.statusPath(operation) : style.resultPath(operation),
         name: operation.id,
         status: operation.status,
         startTime: operation.startTime,
       };
-      if (operation.endTime) body.endTime = operation.endTime;
-      body.percentComplete = operation.status === 'InProgress' ? 0 : 100;
+      if (operation.endTime) full.endTime = operation.endTime;
+      full.percentComplete = operation.status === 'InProgress' ? 0 : 100;
       if (operation.result?.statusProperties !== undefined)
-        body.properties = operation.result.statusProperties;
+        full.properties = operation.result.statusProperties;
       if (operation.error) {
         const { status: _status, ...error } = operation.error;
-        body.error = error;
+        full.error = error;
       }
+      const body = style.statusMembers
+        ? Object.fromEntries(
+            style.statusMembers.filter((member) => member in full).map((member) => [member, full[member]]),
+          )
+        : full;
       const headers = operation.status === 'InProgress' ? pollingHeaders(ctx, operation, style) : {};
       return { status: 200, body, headers };
     },

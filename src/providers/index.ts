@@ -1,5 +1,7 @@
 import type { Registry, Services } from '../arm/registry.js';
 import { registerAuthorizationProvider } from './authorization/index.js';
+import { registerComputeProvider } from './compute/index.js';
+import { registerHybridComputeProvider } from './hybridcompute/index.js';
 import { registerManagementProvider } from './management/index.js';
 import { registerResourcesProvider } from './resources/index.js';
 
@@ -8,4 +10,6 @@ export function registerProviders(registry: Registry, services: Services): void 
   registerResourcesProvider(registry, services);
   registerManagementProvider(registry);
   registerAuthorizationProvider(registry);
+  registerComputeProvider(registry, services);
+  registerHybridComputeProvider(registry, services);
 }

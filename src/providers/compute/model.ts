@@ -167,3 +167,13 @@ export function vmExtensionRecord(spec: VmExtensionSpec): StoredResource {
     updatedAt: spec.now,
   };
 }
+
+/** Compute accepts extension changes on a VM that runs or is set to run. */
+export function acceptsExtensionChanges(state: PowerState): boolean {
+  return state === 'running' || state === 'starting';
+}
+
+/** The VM body with its recorded power state set to `powerState` at `at`. */
+export function withPowerState(body: ArmBody, powerState: PowerState, at: string): ArmBody {
+  return { ...body, properties: { ...body.properties, instanceView: instanceView(powerState, at) } };
+}
