@@ -22,6 +22,22 @@ function parseInteger(value: string): number {
   return number;
 }
 
+function parseShare(value: string): number {
+  const share = Number(value);
+  if (!(share >= 0 && share <= 1))
+    throw new InvalidArgumentError(`'${value}' is not a fraction between 0 and 1`);
+  return share;
+}
+
+function seconds(startedAt: number): string {
+  return `${((performance.now() - startedAt) / 1000).toFixed(1)} s`;
+}
+
+function printCounts(counts: Record<string, number>): void {
+  const width = Math.max(...Object.keys(counts).map((label) => label.length));
+  for (const [label, count] of Object.entries(counts)) console.log(`  ${label.padEnd(width)}  ${count}`);
+}
+
 const dbOption = () => new Option('--db <path|url>', 'SQLite file or postgres:// URL').default(DEFAULT_DB);
 const stateOption = () =>
   new Option(
@@ -197,6 +213,106 @@ export function buildCli(): Command {
                 .map(([k, v]) => `${k}: ${v}`)
                 .join('\n'),
         );
+      } finally {
+        await store.close();
+      }
+    });
+
+  const estate = program
+    .command('estate')
+    .description('fill the database with an estate to rehearse against: generated, or imported from Azure');
+
+  estate
+    .command('generate')
+    .description('generate a deterministic legacy estate (groups, subscriptions, VMs, Arc machines, Qualys)')
+    .addOption(dbOption())
+    .addOption(stateOption())
+    .requiredOption('--subscriptions <n>', 'how many subscriptions', parseInteger)
+    .requiredOption('--machines <n>', 'how many machines (about 80% Azure VMs, 20% Arc)', parseInteger)
+    .option('--seed <n>', 'the same seed gives the same estate', parseInteger, 1)
+    .option(
+      '--qualys-share <fraction>',
+      'share of machines with the legacy Qualys extension',
+      parseShare,
+      0.45,
+    )
+    .option('--tenant <id>', 'tenant id', DEFAULT_TENANT_ID)
+    .action(async (options) => {
+      const { generateEstate } = await import('../estate/index.js');
+      const store = await openStore({ db: options.db, stateDir: options.stateDir });
+      try {
+        const now = new Date();
+        await bootstrapTenant(store.db, options.tenant, now);
+        const started = performance.now();
+        const counts = await generateEstate(store.db, {
+          subscriptions: options.subscriptions,
+          machines: options.machines,
+          seed: options.seed,
+          qualysShare: options.qualysShare,
+          tenantId: options.tenant,
+          now,
+        });
+        console.log(`generated in ${seconds(started)} into ${store.location}`);
+        printCounts({
+          'management groups': counts.managementGroups,
+          subscriptions: counts.subscriptions,
+          'resource groups': counts.resourceGroups,
+          'virtual machines': counts.virtualMachines,
+          'Arc machines': counts.arcMachines,
+          extensions: counts.extensions,
+          'Qualys extensions': counts.qualysExtensions,
+        });
+      } finally {
+        await store.close();
+      }
+    });
+
+  estate
+    .command('import')
+    .description(
+      'import an Azure Resource Graph export (JSON rows of `az graph query -q "Resources | …" -o json`)',
+    )
+    .argument('<file>', 'the JSON export')
+    .addOption(dbOption())
+    .addOption(stateOption())
+    .option('--tenant <id>', 'tenant id', DEFAULT_TENANT_ID)
+    .action(async (file, options) => {
+      const { importResourceGraphExport, parseResourceGraphExport } = await import('../estate/index.js');
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (error) {
+        throw new Error(`cannot read ${file}: ${(error as Error).message}`);
+      }
+      const rows = parseResourceGraphExport(text, file);
+      const store = await openStore({ db: options.db, stateDir: options.stateDir });
+      try {
+        const now = new Date();
+        await bootstrapTenant(store.db, options.tenant, now);
+        const started = performance.now();
+        const report = await importResourceGraphExport(store.db, rows, { tenantId: options.tenant, now });
+        console.log(`imported ${report.rows} rows in ${seconds(started)} into ${store.location}`);
+        printCounts({
+          'management groups': report.imported.managementGroups,
+          subscriptions: report.imported.subscriptions,
+          'resource groups': report.imported.resourceGroups,
+          'virtual machines': report.imported.virtualMachines,
+          'VM extensions': report.imported.vmExtensions,
+          'Arc machines': report.imported.arcMachines,
+          'Arc extensions': report.imported.arcExtensions,
+        });
+        const created = Object.entries({
+          'management groups': report.created.managementGroups,
+          subscriptions: report.created.subscriptions,
+          'resource groups': report.created.resourceGroups,
+        }).filter(([, count]) => count > 0);
+        if (created.length > 0)
+          console.log(
+            `created, as rows implied them: ${created.map(([label, count]) => `${label} ${count}`).join(', ')}`,
+          );
+        for (const skipped of report.skipped)
+          console.log(`skipped ${skipped.count} × ${skipped.type}: ${skipped.reason}`);
+        for (const warning of report.warnings) console.log(`warning: ${warning}`);
       } finally {
         await store.close();
       }

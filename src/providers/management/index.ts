@@ -70,6 +70,60 @@ export function managementGroupBody(options: {
   };
 }
 
+/** A management group written outside a request (estate generator, import). */
+export function managementGroupRecord(body: ArmBody, now: string): StoredResource {
+  return {
+    key: keyOf(body.id),
+    id: body.id,
+    type: MANAGEMENT_GROUP_TYPE,
+    subscriptionId: null,
+    resourceGroup: null,
+    parentKey: '',
+    name: body.name,
+    body,
+    etag: `"${body.name}:${now}"`,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** The link placing a subscription under a group, as `PUT managementGroups/{g}/subscriptions/{id}` stores it. */
+export function groupSubscriptionRecord(options: {
+  group: string;
+  subscriptionId: string;
+  displayName: string;
+  tenantId: string;
+  state?: string;
+  now: string;
+}): StoredResource {
+  const subscriptionId = options.subscriptionId.toLowerCase();
+  const groupId = managementGroupId(options.group);
+  const id = `${groupId}/subscriptions/${subscriptionId}`;
+  return {
+    key: keyOf(id),
+    id,
+    type: GROUP_SUBSCRIPTION_TYPE,
+    subscriptionId: null,
+    resourceGroup: null,
+    parentKey: keyOf(groupId),
+    name: subscriptionId,
+    body: {
+      id,
+      name: subscriptionId,
+      type: 'Microsoft.Management/managementGroups/subscriptions',
+      properties: {
+        tenant: options.tenantId,
+        displayName: options.displayName,
+        parent: { id: groupId },
+        state: options.state ?? 'Enabled',
+      },
+    },
+    etag: `"${subscriptionId}:${options.now}"`,
+    createdAt: options.now,
+    updatedAt: options.now,
+  };
+}
+
 async function children(ctx: ArmContext, group: StoredResource): Promise<ArmBody[]> {
   const groups = await listResources(ctx.db, { type: MANAGEMENT_GROUP_TYPE, limit: 100_000 });
   const childGroups = groups
