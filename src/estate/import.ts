@@ -367,19 +367,15 @@ function planImport(rows: ResourceGraphRow[], options: ImportOptions): Plan {
 async function writePlan(db: Db, plan: Plan, options: ImportOptions): Promise<void> {
   const now = options.now.toISOString();
   const { report } = plan;
-  const existing = new Set(
-    (
-      await getResources(db, [
-        ...[...plan.groups.values()].flatMap((group) => [
-          keyOf(managementGroupId(group.name)),
-          keyOf(managementGroupId(group.parentName)),
-        ]),
-        ...[...plan.subscriptions.keys()].map((subscriptionId) => `/subscriptions/${subscriptionId}`),
-        ...plan.resourceGroups.keys(),
-        ...plan.extensions.map((extension) => extension.machineKey),
-      ])
-    ).map((resource) => resource.key),
-  );
+  const existing = await existingKeys(db, [
+    ...[...plan.groups.values()].flatMap((group) => [
+      keyOf(managementGroupId(group.name)),
+      keyOf(managementGroupId(group.parentName)),
+    ]),
+    ...[...plan.subscriptions.keys()].map((subscriptionId) => `/subscriptions/${subscriptionId}`),
+    ...plan.resourceGroups.keys(),
+    ...plan.extensions.map((extension) => extension.machineKey),
+  ]);
 
   for (const group of plan.groups.values()) {
     const key = keyOf(managementGroupId(group.name));
@@ -487,6 +483,16 @@ async function writePlan(db: Db, plan: Plan, options: ImportOptions): Promise<vo
   }
   for (const [type, count] of orphans)
     report.skipped.push({ type, reason: 'its machine is neither in the export nor in the database', count });
+}
+
+/** Which of these keys the store holds, read in chunks (both engines cap bound parameters). */
+async function existingKeys(db: Db, keys: string[]): Promise<Set<string>> {
+  const unique = [...new Set(keys)];
+  const found = new Set<string>();
+  for (let start = 0; start < unique.length; start += 1000) {
+    for (const resource of await getResources(db, unique.slice(start, start + 1000))) found.add(resource.key);
+  }
+  return found;
 }
 
 function resourceGroupKey(subscriptionId: string, name: string): string {
