@@ -372,6 +372,110 @@ export const errors = {
       code: 'Conflict',
       message: `The extension '${extension}' is being deleted. Wait for the delete operation to complete before changing it.`,
     }),
+  // Microsoft.Security: RP errors (no x-ms-failure-cause). The RP's recorded input-validation code is
+  // `InvalidInputJson` (Azure-Landing-Zones#1678); deprecated sub-plans answer `InvalidInputError`.
+  /** RP-defined names (plans, settings, setting kinds) with the names the type supports. */
+  unsupportedResourceName: (value: string, type: string, supported: readonly string[]) =>
+    new ArmError({
+      status: 400,
+      code: 'InvalidResourceName',
+      message: `The resource name '${value}' is invalid for resource type '${type}'. The supported names are '${supported.join(', ')}'.`,
+      target: value,
+    }),
+  /** Worded after the RP's recorded secure-score 404 (`Secure score '{name}' does not exist in scope '{subscriptionId}'`). */
+  securityResourceNotFound: (what: string, name: string, scope: string) =>
+    new ArmError({
+      status: 404,
+      code: 'ResourceNotFound',
+      message: `${what} '${name}' does not exist in scope '${scope}'`,
+    }),
+  bodyNameMismatch: (member: 'name' | 'id', sent: string, expected: string) =>
+    new ArmError({
+      status: 400,
+      code: 'InvalidInputJson',
+      message: `The ${member} '${sent}' in the request body does not match the ${member} '${expected}' of the request URI.`,
+      target: member,
+    }),
+  readOnlyProperty: (path: string) =>
+    new ArmError({
+      status: 400,
+      code: 'InvalidInputJson',
+      message: `The property '${path}' is read-only and cannot be set in a request. Remove it from the request body.`,
+      target: path,
+    }),
+  settingKindMismatch: (name: string, expected: string, sent: string) =>
+    new ArmError({
+      status: 400,
+      code: 'InvalidInputJson',
+      message: `The setting '${name}' is of kind '${expected}'; the request body has kind '${sent}'.`,
+      target: 'kind',
+    }),
+  /** Azure's wording, recorded in Azure-Landing-Zones#1678 (without a sub-plan for plans that have none). */
+  pricingExtensionNotSupported: (extension: string, plan: string, subPlan: string | undefined) =>
+    new ArmError({
+      status: 400,
+      code: 'InvalidInputJson',
+      message:
+        subPlan === undefined
+          ? `Extension with name '${extension}' is not supported for '${plan}' plan`
+          : `Extension with name '${extension}' is not supported for '${plan}' plan and '${subPlan}' SubPlan`,
+      target: 'properties.extensions',
+    }),
+  pricingExtensionRepeated: (extension: string) =>
+    new ArmError({
+      status: 400,
+      code: 'InvalidInputJson',
+      message: `Extension with name '${extension}' appears more than once in the request.`,
+      target: 'properties.extensions',
+    }),
+  pricingSubPlanNotSupported: (subPlan: string, plan: string, supported: readonly string[]) =>
+    new ArmError({
+      status: 400,
+      code: 'InvalidInputJson',
+      message: `SubPlan '${subPlan}' is not supported for '${plan}' plan. The supported sub plans are '${supported.join(', ')}'.`,
+      target: 'properties.subPlan',
+    }),
+  pricingSubPlanRequired: (plan: string, supported: readonly string[]) =>
+    new ArmError({
+      status: 400,
+      code: 'InvalidInputJson',
+      message: `The '${plan}' plan requires a SubPlan when its pricing tier is 'Standard'. The supported sub plans are '${supported.join(', ')}'.`,
+      target: 'properties.subPlan',
+    }),
+  /** Azure's wording, quoted in Azure/Azure-Landing-Zones#4203 (KeyVaults `PerTransaction`, Arm `PerApiCall`). */
+  deprecatedSubPlan: (subPlan: string, plan: string, subscriptionId: string) =>
+    new ArmError({
+      status: 400,
+      code: 'InvalidInputError',
+      message: `Failed to enable the '${subPlan}' sub plan on the '${plan}' plan for subscription '${subscriptionId}' - this sub plan is deprecated and is no longer available for new subscriptions or for re-enabling after migrating away from it. Subscriptions already using it can continue. Please migrate to a supported sub plan.`,
+      target: 'properties.subPlan',
+    }),
+  resourcePricingPlanNotSupported: (plan: string) =>
+    new ArmError({
+      status: 400,
+      code: 'InvalidInputJson',
+      message: `Pricing at resource level is supported only for the 'VirtualMachines' plan; the '${plan}' plan can be set at subscription level only.`,
+    }),
+  resourcePricingSubPlanNotSupported: (subPlan: string | undefined) =>
+    new ArmError({
+      status: 400,
+      code: 'InvalidInputJson',
+      message: `Pricing at resource level supports only the 'P1' sub plan of the 'VirtualMachines' plan; the request ${subPlan === undefined ? 'names no sub plan (which applies the full plan, P2)' : `names '${subPlan}'`}.`,
+      target: 'properties.subPlan',
+    }),
+  resourcePricingEnforce: () =>
+    new ArmError({
+      status: 400,
+      code: 'InvalidInputJson',
+      message: "The 'enforce' property is available for subscription-level pricing only.",
+      target: 'properties.enforce',
+    }),
+  pricingEnforced: (plan: string, enforcedBy: string) =>
+    new ArmError({
+      status: 409,
+      code: 'OperationNotAllowed',
+      message: `The pricing of the '${plan}' plan is enforced by '${enforcedBy}' (enforce = 'True'), so it cannot be overridden on this resource.`,
+    }),
   internal: () =>
     new ArmError({
       status: 500,

@@ -4,6 +4,7 @@ import { registerComputeProvider } from './compute/index.js';
 import { registerHybridComputeProvider } from './hybridcompute/index.js';
 import { registerManagementProvider } from './management/index.js';
 import { registerResourcesProvider } from './resources/index.js';
+import { registerSecurityProvider } from './security/index.js';
 
 /** Every namespace vaplane serves. */
 export function registerProviders(registry: Registry, services: Services): void {
@@ -12,4 +13,5 @@ export function registerProviders(registry: Registry, services: Services): void 
   registerAuthorizationProvider(registry);
   registerComputeProvider(registry, services);
   registerHybridComputeProvider(registry, services);
+  registerSecurityProvider(registry);
 }
