@@ -7,7 +7,8 @@
  * large body; throttling runs after it because ARM's limits are per principal and subscription.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   type Authenticator,
   createAuthenticator,
@@ -22,7 +23,8 @@ import { createLroEngine } from './arm/lro.js';
 import { createAuthorizer } from './arm/rbac.js';
 import { createRegistry, type Registry, type Services } from './arm/registry.js';
 import { createThrottle, type ThrottleMode } from './arm/throttle.js';
-import { IDENTITY_PATH, registerTokenEndpoints } from './arm/tokenEndpoints.js';
+import { registerTokenEndpoints } from './arm/tokenEndpoints.js';
+import { parseJsonBody } from './arm/validate.js';
 import { type Clock, clockStartingAt, systemClock } from './clock.js';
 import { registerProviders } from './providers/index.js';
 import { openStore, type Store } from './store/index.js';
@@ -113,19 +115,29 @@ export async function createServer(options: ServerOptions = {}): Promise<Vaplane
     routerOptions: { ignoreDuplicateSlashes: true, ignoreTrailingSlash: true, caseSensitive: false },
     genReqId: () => randomUUID(),
     keepAliveTimeout: 120_000,
+    // Errors Fastify raises before any hook runs (a path that does not decode) answer as ARM does.
+    frameworkErrors: (error, request, reply) => {
+      addRequestIds(request, reply);
+      const armError =
+        (error as { code?: string }).code === 'FST_ERR_BAD_URL'
+          ? errors.invalidRequestUri(request.url.split('?')[0]!)
+          : fastifyToArm(error, request, bodyLimit);
+      void sendArmError(request, reply, armError);
+    },
+    // Requests Node cannot parse as HTTP never reach Fastify's routing: answer them as ARM would too.
+    clientErrorHandler: (error, socket) => {
+      if ((error as { code?: string }).code === 'ECONNRESET' || socket.destroyed) return;
+      if (socket.writable) socket.write(rawArmError(clientErrorOf(error)));
+      socket.destroy(error);
+    },
   });
 
-  app.addHook('onRequest', async (request, reply) => {
-    const correlation = headerOf(request, 'x-ms-correlation-request-id') ?? request.id;
-    reply.header('x-ms-request-id', request.id);
-    reply.header('x-ms-correlation-request-id', correlation);
-    const clientRequestId = headerOf(request, 'x-ms-client-request-id');
-    if (clientRequestId) reply.header('x-ms-client-request-id', clientRequestId);
-  });
+  app.addHook('onRequest', async (request, reply) => addRequestIds(request, reply));
 
   app.addHook('onRequest', async (request, reply) => {
+    // Only the ARM route authenticates: the identity endpoints are how a caller gets a token.
+    if (!isArmRoute(request)) return;
     const path = request.url.split('?')[0]!.replace(/\/{2,}/g, '/');
-    if (IDENTITY_PATH.test(path)) return;
     const authorizationUri = `https://${request.headers.host}/${tenantId}`;
     request.principal =
       options.auth === 'none'
@@ -140,41 +152,44 @@ export async function createServer(options: ServerOptions = {}): Promise<Vaplane
     ['application/json', 'text/json'],
     { parseAs: 'string' },
     (_request, text, done) => {
-      if (text === '') return done(null, undefined);
       try {
-        done(null, JSON.parse(text as string));
+        done(null, parseJsonBody(text as string));
       } catch (error) {
-        done(errors.invalidRequestContent(jsonErrorDetail(text as string, error)), undefined);
+        done(error as Error, undefined);
       }
     },
   );
+  // Form bodies are for the OAuth2 token endpoints; ARM itself takes JSON only (`curl -d` without a
+  // content type gets ARM's 415, as from Azure).
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'string' },
-    (_request, text, done) => {
-      done(null, Object.fromEntries(new URLSearchParams(text as string)));
+    (request, text, done) => {
+      if (!isArmRoute(request)) return done(null, Object.fromEntries(new URLSearchParams(text as string)));
+      if (text === '') return done(null, undefined);
+      done(errors.unsupportedMediaType('application/x-www-form-urlencoded'), undefined);
     },
   );
   app.addContentTypeParser('*', { parseAs: 'string' }, (request, text, done) => {
     if (text === '') return done(null, undefined);
-    done(errors.unsupportedMediaType(String(request.headers['content-type'])), undefined);
+    done(errors.unsupportedMediaType(request.headers['content-type'] ?? ''), undefined);
   });
 
   app.setErrorHandler(async (error, request, reply) => {
-    const armError = fastifyToArm(error, bodyLimit);
+    const armError = fastifyToArm(error, request, bodyLimit);
     if (armError.status >= 500) request.log.error({ err: error }, 'request failed');
-    reply.code(armError.status);
-    for (const [name, value] of Object.entries(armError.headers)) reply.header(name, value);
-    if (armError.gateway) reply.header('x-ms-failure-cause', 'gateway');
-    reply.header('content-type', 'application/json; charset=utf-8');
-    return armError.toBody();
+    return sendArmError(request, reply, armError);
   });
+  // The ARM route takes every path for ARM's methods; anything else is a method ARM does not serve.
+  app.setNotFoundHandler(async (request, reply) =>
+    sendArmError(request, reply, errors.unsupportedHttpMethod(request.method)),
+  );
 
   registerTokenEndpoints(app, { db: store.db, keys, tenantId });
 
   app.route({
     method: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'POST'],
-    url: '/*',
+    url: ARM_ROUTE,
     exposeHeadRoute: false,
     handler: async (request, reply) => {
       const result = await dispatch({
@@ -228,24 +243,65 @@ function headerOf(request: FastifyRequest, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function jsonErrorDetail(text: string, error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const position = /position (\d+)/.exec(message)?.[1];
-  const at = position === undefined ? '' : ` Path '', position ${position}.`;
-  return (
-    `Unexpected character encountered while parsing value: ${message.replace(/\s*in JSON at position \d+.*$/, '')}.${at}`.replace(
-      /\.\./g,
-      '.',
-    ) || `Invalid JSON: ${text.slice(0, 20)}`
-  );
+/** The catch-all route that serves ARM; every other route is an identity endpoint. */
+const ARM_ROUTE = '/*';
+
+function isArmRoute(request: FastifyRequest): boolean {
+  return request.routeOptions.url === ARM_ROUTE;
 }
 
-function fastifyToArm(error: unknown, bodyLimit: number): ArmError {
-  if (error instanceof ArmError) return error;
+/** A new `x-ms-request-id` per request; the client's correlation id echoed, or the request id. */
+function addRequestIds(request: FastifyRequest, reply: FastifyReply): void {
+  if (reply.hasHeader('x-ms-request-id')) return;
+  const correlation = headerOf(request, 'x-ms-correlation-request-id') ?? request.id;
+  reply.header('x-ms-request-id', request.id);
+  reply.header('x-ms-correlation-request-id', correlation);
+  const clientRequestId = headerOf(request, 'x-ms-client-request-id');
+  if (clientRequestId) reply.header('x-ms-client-request-id', clientRequestId);
+}
+
+/** The ARM error envelope; a HEAD reply carries the status and headers only. */
+function sendArmError(request: FastifyRequest, reply: FastifyReply, armError: ArmError): FastifyReply {
+  reply.code(armError.status);
+  for (const [name, value] of Object.entries(armError.headers)) reply.header(name, value);
+  if (armError.gateway) reply.header('x-ms-failure-cause', 'gateway');
+  reply.header('content-type', 'application/json; charset=utf-8');
+  return request.method === 'HEAD' ? reply.send() : reply.send(JSON.stringify(armError.toBody()));
+}
+
+function clientErrorOf(error: Error): ArmError {
   const code = (error as { code?: string }).code;
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return errors.requestTimeout();
+  if (code === 'HPE_HEADER_OVERFLOW') return errors.requestHeadersTooLarge();
+  return errors.badRequest('The request is not valid HTTP and could not be read.');
+}
+
+/** A whole HTTP response for a socket that never became a request (so it has no request id). */
+function rawArmError(armError: ArmError): string {
+  const body = JSON.stringify(armError.toBody());
+  return [
+    `HTTP/1.1 ${armError.status} ${STATUS_CODES[armError.status] ?? 'Error'}`,
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    `x-ms-request-id: ${randomUUID()}`,
+    ...(armError.gateway ? ['x-ms-failure-cause: gateway'] : []),
+    'Connection: close',
+    '',
+    body,
+  ].join('\r\n');
+}
+
+function fastifyToArm(error: unknown, request: FastifyRequest, bodyLimit: number): ArmError {
+  if (error instanceof ArmError) return error;
+  const { code, statusCode, message } = error as { code?: string; statusCode?: number; message?: string };
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return errors.requestTooLarge(bodyLimit);
-  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return errors.unsupportedMediaType('unknown');
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+    return errors.unsupportedMediaType(request.headers['content-type'] ?? '');
   if (code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH')
     return errors.invalidRequestContent('The content length does not match the body.');
+  // Any other refusal of the request itself (Fastify's or Node's 4xx) is the client's error, not a 500.
+  if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) {
+    return errors.badRequest(message ?? 'The request is malformed.', statusCode);
+  }
   return toArmError(error);
 }

@@ -62,7 +62,13 @@ export function createDispatcher(registry: Registry, services: Services) {
     let handler: Handler | undefined;
     let action: string | undefined;
     let verb: string;
-    if (def && addressesResource) {
+    const lastName = target.names[target.names.length - 1]?.toLowerCase();
+    if (def && addressesResource && method === 'POST' && lastName && def.collectionActions?.[lastName]) {
+      // `POST .../{type}/{action}`: a path shaped like a resource that the type serves as an action.
+      action = lastName;
+      handler = def.collectionActions[lastName];
+      verb = `${action}/action`;
+    } else if (def && addressesResource) {
       const byMethod: Record<HttpMethod, Handler | undefined> = {
         GET: def.get,
         HEAD: def.get,
@@ -77,21 +83,24 @@ export function createDispatcher(registry: Registry, services: Services) {
       if (method === 'GET' || method === 'HEAD') handler = def.list;
       verb = 'read';
     } else {
+      // `.../{type}/{name}/{action}`: an action on one resource of the parent type.
       def = registry.lookup(target.namespace, target.types.slice(0, -1));
       action = target.types[target.types.length - 1]!.toLowerCase();
-      const collection = target.names.length === target.types.length - 2;
-      const actions = collection ? def?.collectionActions : def?.actions;
-      if (!def || !actions?.[action]) {
+      const actionHandler = def?.actions?.[action];
+      if (!def || !actionHandler) {
         throw errors.invalidResourceType(target.types.join('/'), target.namespace, apiVersion);
       }
-      if (method === 'POST') handler = actions[action];
+      if (method === 'POST') handler = actionHandler;
       verb = `${action}/action`;
     }
     if (!def.apiVersions.some((version) => version.toLowerCase() === apiVersion.toLowerCase())) {
-      throw errors.invalidApiVersion(apiVersion, def.apiVersions);
+      throw errors.invalidApiVersion(apiVersion, newestFirst(def.apiVersions));
     }
-    if (def.type.includes('/') === false) {
-      const allowed = addressesResource || action ? def.scopes : (def.listScopes ?? def.scopes);
+    // A nested type lives wherever its top-level type lives.
+    const rootType = def.type.includes('/') ? registry.lookup(def.namespace, [def.type.split('/')[0]!]) : def;
+    if (rootType) {
+      const listsHere = !addressesResource && !action && rootType === def;
+      const allowed = listsHere ? (def.listScopes ?? def.scopes) : rootType.scopes;
       if (!allowed.includes(scope.kind)) {
         throw errors.invalidResourceType(def.type, def.namespace, apiVersion);
       }
@@ -140,6 +149,11 @@ export function createDispatcher(registry: Registry, services: Services) {
       return { status: reply.status === 200 ? 204 : reply.status, headers: reply.headers };
     return reply;
   };
+}
+
+/** api-versions as ARM lists them in errors: newest first (`2024-01-01-preview` before `2024-01-01`). */
+function newestFirst(versions: readonly string[]): string[] {
+  return [...versions].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
 }
 
 export function toArmError(error: unknown): ArmError {

@@ -101,6 +101,30 @@ export const errors = {
       message: `The request URI '${path}' is not valid. It does not address a resource, a collection or an action that this server knows.`,
       gateway,
     }),
+  unsupportedHttpMethod: (method: string) =>
+    new ArmError({
+      status: 405,
+      code: 'MethodNotAllowed',
+      message: `The HTTP method '${method}' is not supported. ARM requests use GET, HEAD, PUT, PATCH, DELETE or POST.`,
+      gateway,
+    }),
+  /** A request the HTTP layer refused before ARM could read it (bad framing, headers Node rejects). */
+  badRequest: (message: string, status = 400) =>
+    new ArmError({ status, code: 'BadRequest', message, gateway }),
+  requestTimeout: () =>
+    new ArmError({
+      status: 408,
+      code: 'RequestTimeout',
+      message: 'The request was not received completely in time.',
+      gateway,
+    }),
+  requestHeadersTooLarge: () =>
+    new ArmError({
+      status: 431,
+      code: 'RequestHeaderFieldsTooLarge',
+      message: 'The request headers exceed the maximum allowed size.',
+      gateway,
+    }),
   methodNotAllowed: (method: string, type: string) =>
     new ArmError({
       status: 405,
@@ -277,11 +301,12 @@ export const errors = {
       message: `The query parameter '${name}' has an invalid value '${value}': ${reason}`,
       target: name,
     }),
-  tooManyRequests: (retryAfterSeconds: number, kind: 'reads' | 'writes' | 'deletes') =>
+  /** ARM's token-bucket wording; `actor` is `{subscription}:{principal object id}`. */
+  tooManyRequests: (retryAfterSeconds: number, kind: 'read' | 'write' | 'delete', actor: string) =>
     new ArmError({
       status: 429,
-      code: 'TooManyRequests',
-      message: `Number of '${kind}' requests for subscription actor exceeded. Please try again after '${retryAfterSeconds}' seconds after the first request. The throttled requests are evaluated over a rolling window.`,
+      code: 'SubscriptionRequestsThrottled',
+      message: `Number of '${kind}' requests for subscription actor '${actor}' exceeded. Please try again after '${retryAfterSeconds}' seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling for additional information.`,
       headers: { 'retry-after': String(retryAfterSeconds) },
       gateway,
     }),

@@ -44,17 +44,27 @@ export function isGuid(value: string): boolean {
   return GUID.test(value);
 }
 
+/** Splits a request path into decoded segments: empty segments (duplicate or trailing slashes) vanish. */
 export function normalisePath(rawPath: string): string[] {
   return rawPath
     .split('/')
     .filter((segment) => segment.length > 0)
     .map((segment) => {
+      let decoded: string;
       try {
-        return decodeURIComponent(segment);
+        decoded = decodeURIComponent(segment);
       } catch {
         throw errors.invalidRequestUri(rawPath);
       }
+      // An encoded slash would make a name that the stored id cannot be told apart from a deeper path.
+      if (decoded.includes('/') || decoded.length === 0) throw errors.invalidRequestUri(rawPath);
+      return decoded;
     });
+}
+
+/** Segments of an id that is already decoded (stored ids, ids in bodies): no percent-decoding. */
+function idSegments(id: string): string[] {
+  return id.split('/').filter((segment) => segment.length > 0);
 }
 
 export function parseArmPath(rawPath: string): ParsedPath {
@@ -63,8 +73,9 @@ export function parseArmPath(rawPath: string): ParsedPath {
   let scope: Scope = { kind: 'tenant', id: '' };
   let i = 0;
   const lower = (k: number) => segments[k]?.toLowerCase();
+  const malformed = () => errors.invalidRequestUri(path);
 
-  if (segments.length === 0) throw errors.invalidRequestUri(rawPath);
+  if (segments.length === 0) throw malformed();
   if (lower(0) !== 'subscriptions' && lower(0) !== 'providers') {
     // Tenant-level operations of ARM itself: tenants, locations, …
     return { path, scope, target: pairs(RESOURCES_NAMESPACE, segments) };
@@ -112,22 +123,27 @@ export function parseArmPath(rawPath: string): ParsedPath {
   }
 
   for (;;) {
-    if (lower(i) !== 'providers') throw errors.invalidRequestUri(rawPath);
+    if (lower(i) !== 'providers') throw malformed();
     const namespace = segments[i + 1];
+    // `/providers` and `/providers/{namespace}` are ARM's own provider registrations, which exist at
+    // the tenant and at subscriptions only; below a resource group or a resource they address nothing.
+    const registrationScope = scope.kind === 'tenant' || scope.kind === 'subscription';
     if (namespace === undefined) {
+      if (!registrationScope) throw malformed();
       return { path, scope, target: { namespace: RESOURCES_NAMESPACE, types: [segments[i]!], names: [] } };
     }
     let end = i + 2;
     while (end < segments.length && !(lower(end) === 'providers' && (end - i) % 2 === 0 && end > i + 2))
       end++;
     const level = pairs(namespace, segments.slice(i + 2, end));
+    const registration = { namespace: RESOURCES_NAMESPACE, types: [segments[i]!], names: [namespace] };
     if (level.types.length === 0) {
-      // `/subscriptions/{id}/providers/{namespace}`: the resource provider registration itself.
-      return {
-        path,
-        scope,
-        target: { namespace: RESOURCES_NAMESPACE, types: [segments[i]!], names: [namespace] },
-      };
+      if (!registrationScope) throw malformed();
+      return { path, scope, target: registration };
+    }
+    if (registrationScope && end === i + 3 && lower(i + 2) === 'register') {
+      // `POST .../providers/{namespace}/register`: an action on the registration, not a type of the namespace.
+      return { path, scope, target: { ...registration, types: [segments[i]!, segments[i + 2]!] } };
     }
     if (end >= segments.length) return { path, scope, target: level };
     scope = resourceScope(scope, segments.slice(0, end), level);
@@ -157,18 +173,27 @@ function resourceScope(parent: Scope, segments: string[], level: Target): Scope 
   return base;
 }
 
-/** The lower-cased key under which a resource id is stored and compared. */
+/** The lower-cased key under which a resource id is stored and compared (slashes collapsed). */
 export function keyOf(id: string): string {
-  return `/${normalisePath(id).join('/')}`.toLowerCase();
+  return `/${idSegments(id).join('/')}`.toLowerCase();
 }
 
-/** Ids of every scope that contains `id`, outermost first, ending with `id` itself ('/' is the root). */
+/**
+ * Ids of every scope that contains `id`, outermost first, ending with `id` itself when it addresses a
+ * scope or resource ('/' is the root). `providers/{namespace}` opens a level without closing a scope, so
+ * the walk reads the id as ARM does: pairs of type and name, each `providers` followed by a namespace.
+ */
 export function enclosingScopes(id: string): string[] {
-  const segments = normalisePath(id);
+  const segments = idSegments(id);
   const scopes = ['/'];
-  for (let k = 2; k <= segments.length; k += 2) {
-    // Provider namespaces add one odd segment: `/providers/{ns}` opens a level without closing a scope.
+  let k = 0;
+  while (k + 1 < segments.length) {
+    if (segments[k]!.toLowerCase() === 'providers') {
+      k += 2;
+      continue;
+    }
+    k += 2;
     scopes.push(`/${segments.slice(0, k).join('/')}`);
   }
-  return scopes.filter((scope) => !/\/providers(\/[^/]+)?$/i.test(scope) || scope === '/');
+  return scopes;
 }

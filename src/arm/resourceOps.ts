@@ -43,26 +43,25 @@ export function qualifiedName(def: ResourceTypeDef, names: readonly string[]): s
 }
 
 /**
- * Checks that everything the target hangs off exists (subscription, resource group, extension scope,
- * parent resources) and returns the placement of the target. Throws the ARM error for the first
- * missing piece, outermost first.
+ * Checks that everything a resource of the request's type hangs off exists — subscription, resource
+ * group, extension scope, then the first `depth` parent resources of a nested type — and returns the
+ * stored id of the innermost ('' for the tenant). Throws the ARM error for the first missing piece,
+ * outermost first. `depth` defaults to every parent of the type, i.e. the target's direct parent.
  */
-export async function placeTarget(ctx: ArmContext): Promise<Placement> {
+export async function existingParentId(
+  ctx: ArmContext,
+  depth = ctx.def.type.split('/').length - 1,
+): Promise<string> {
   const { scope, target } = ctx.parsed;
   const { def } = ctx;
-  const subscriptionId = scope.subscriptionId?.toLowerCase() ?? null;
-  const resourceGroup = scope.resourceGroup?.toLowerCase() ?? null;
   let parentId = '';
   if (scope.subscriptionId !== undefined) {
-    const subscription = await getResource(ctx.db, `/subscriptions/${subscriptionId}`);
+    const subscription = await getResource(ctx.db, `/subscriptions/${scope.subscriptionId.toLowerCase()}`);
     if (!subscription) throw errors.subscriptionNotFound(scope.subscriptionId);
     parentId = subscription.id;
   }
   if (scope.resourceGroup !== undefined) {
-    const group = await getResource(
-      ctx.db,
-      `/subscriptions/${subscriptionId}/resourcegroups/${resourceGroup}`,
-    );
+    const group = await getResource(ctx.db, keyOf(`${parentId}/resourceGroups/${scope.resourceGroup}`));
     if (!group) throw errors.resourceGroupNotFound(scope.resourceGroup);
     parentId = group.id;
   }
@@ -75,30 +74,45 @@ export async function placeTarget(ctx: ArmContext): Promise<Placement> {
     parentId = scopeResource.id;
   }
   const types = def.type.split('/');
-  for (let depth = 1; depth < types.length; depth++) {
-    const parentKey = keyOf(
-      `${parentId}/providers/${def.namespace}/${interleave(types, target.names, depth)}`,
+  const parentBase = parentId;
+  for (let level = 1; level <= depth; level++) {
+    const parent = await getResource(
+      ctx.db,
+      keyOf(`${parentBase}/providers/${def.namespace}/${interleave(types, target.names, level)}`),
     );
-    const parent = await getResource(ctx.db, parentKey);
-    if (!parent) throw errors.parentResourceNotFound(target.names.slice(0, depth).join('/'));
+    if (!parent) throw errors.parentResourceNotFound(target.names.slice(0, level).join('/'));
     parentId = parent.id;
   }
+  return parentId;
+}
+
+/** Characters ARM refuses in resource names (they would break the id as a URL path). */
+const RESERVED_NAME_CHARACTERS = /[<>%&#\\?/\p{Cc}]/u;
+
+/**
+ * Checks that everything the target hangs off exists (see `existingParentId`) and returns the
+ * placement of the target: its canonical id and the columns it is stored and listed by.
+ */
+export async function placeTarget(ctx: ArmContext): Promise<Placement> {
+  const { scope, target } = ctx.parsed;
+  const { def } = ctx;
+  const parentId = await existingParentId(ctx);
   const name = target.names[target.names.length - 1]!;
+  if (RESERVED_NAME_CHARACTERS.test(name)) throw errors.invalidResourceName(name, fullType(def));
+  const types = def.type.split('/');
   const lastType = types[types.length - 1]!;
-  const isResourcesNamespace = def.namespace === 'Microsoft.Resources';
+  // Child types and ARM's own types sit directly below their parent; others open their namespace.
   const id =
-    types.length > 1
+    types.length > 1 || def.namespace === 'Microsoft.Resources'
       ? `${parentId}/${lastType}/${name}`
-      : isResourcesNamespace
-        ? `${parentId}/${lastType}/${name}`
-        : `${parentId}/providers/${def.namespace}/${lastType}/${name}`;
+      : `${parentId}/providers/${def.namespace}/${lastType}/${name}`;
   return {
     key: keyOf(id),
     id,
     name,
-    parentKey: keyOf(parentId || '/') === '/' ? '' : keyOf(parentId),
-    subscriptionId,
-    resourceGroup,
+    parentKey: parentId === '' ? '' : keyOf(parentId),
+    subscriptionId: scope.subscriptionId?.toLowerCase() ?? null,
+    resourceGroup: scope.resourceGroup?.toLowerCase() ?? null,
   };
 }
 
@@ -260,38 +274,27 @@ export async function listReply(
 }
 
 /**
- * The list query for a collection GET of `def` at the request's scope: by resource group, by
- * subscription, under a parent resource, or under an extension scope.
+ * The list query for a collection GET of `def` at the request's scope: children of a parent resource,
+ * or top-level resources by resource group, by subscription, under an extension scope or at the
+ * tenant. Whatever the collection hangs off must exist (the same errors as for one resource).
  */
 export async function collectionQuery(ctx: ArmContext): Promise<Omit<ListQuery, 'limit' | 'after'>> {
-  const { scope, target } = ctx.parsed;
+  const { scope } = ctx.parsed;
   const type = fullType(ctx.def).toLowerCase();
-  const types = ctx.def.type.split('/');
-  if (types.length > 1) {
-    const parentPath = ctx.parsed.path.split('/').slice(0, -1).join('/');
-    const parentKey = parentPath.toLowerCase();
-    if (!(await getResource(ctx.db, parentKey))) {
-      await placeTarget({
-        ...ctx,
-        parsed: { ...ctx.parsed, target: { ...target, names: [...target.names, ''] } },
-      });
-    }
-    return { type, parentKey };
+  const parentId = await existingParentId(ctx);
+  if (ctx.def.type.includes('/')) return { type, parentKey: keyOf(parentId) };
+  switch (scope.kind) {
+    case 'tenant':
+      return { type };
+    case 'subscription':
+      return { type, subscriptionId: scope.subscriptionId!.toLowerCase() };
+    case 'resourceGroup':
+      return {
+        type,
+        subscriptionId: scope.subscriptionId!.toLowerCase(),
+        resourceGroup: scope.resourceGroup!.toLowerCase(),
+      };
+    default:
+      return { type, parentKey: keyOf(parentId) };
   }
-  if (scope.kind === 'resourceGroup') {
-    await placeTarget({ ...ctx, parsed: { ...ctx.parsed, target: { ...target, names: [''] } } });
-    return {
-      type,
-      subscriptionId: scope.subscriptionId!.toLowerCase(),
-      resourceGroup: scope.resourceGroup!.toLowerCase(),
-    };
-  }
-  if (scope.kind === 'subscription') {
-    await placeTarget({ ...ctx, parsed: { ...ctx.parsed, target: { ...target, names: [''] } } });
-    return { type, subscriptionId: scope.subscriptionId!.toLowerCase() };
-  }
-  if (scope.kind === 'tenant') return { type };
-  const scopeKey = keyOf(scope.id);
-  if (!(await getResource(ctx.db, scopeKey))) throw missingScope(ctx);
-  return { type, parentKey: scopeKey };
 }

@@ -1,8 +1,9 @@
 /**
  * ARM's request limits, per principal and subscription, as token buckets: reads 250 burst refilled at
  * 25 per second, writes and deletes 200 burst at 10 per second (Azure's documented figures for the
- * token-bucket algorithm). `arm` mode answers 429 with `Retry-After` when a bucket is empty and reports
- * what remains in `x-ms-ratelimit-remaining-subscription-*`; `off` skips the accounting.
+ * token-bucket algorithm). `arm` mode answers 429 SubscriptionRequestsThrottled with `Retry-After` when
+ * a bucket is empty and reports what remains in `x-ms-ratelimit-remaining-subscription-*`; `off` skips
+ * the accounting. Buckets refill by the server clock.
  */
 import type { Clock } from '../clock.js';
 import { errors } from './errors.js';
@@ -16,6 +17,8 @@ const LIMITS: Record<Kind, { burst: number; perSecond: number }> = {
   writes: { burst: 200, perSecond: 10 },
   deletes: { burst: 200, perSecond: 10 },
 };
+
+const SINGULAR = { reads: 'read', writes: 'write', deletes: 'delete' } as const;
 
 export interface Throttle {
   /** Takes one token for the request or throws 429; returns headers to add to the response. */
@@ -38,8 +41,9 @@ export function createThrottle(mode: ThrottleMode, clock: Clock): Throttle {
       bucket.at = now;
       buckets.set(key, bucket);
       if (bucket.tokens < 1) {
+        // Seconds until the bucket holds a whole token again, at least 1 (ARM never says 0).
         const retryAfter = Math.max(1, Math.ceil((1 - bucket.tokens) / limit.perSecond));
-        throw errors.tooManyRequests(retryAfter, kind);
+        throw errors.tooManyRequests(retryAfter, SINGULAR[kind], `${subscription}:${principal.objectId}`);
       }
       bucket.tokens -= 1;
       return {

@@ -16,12 +16,13 @@ import {
   targetKey,
   writeTarget,
 } from '../../arm/resourceOps.js';
-import { objectBody, rejectUnknown } from '../../arm/validate.js';
+import { expectString, objectBody, optionalObject, rejectUnknown } from '../../arm/validate.js';
 import {
   type ArmBody,
   deleteResource,
   getResource,
   listResources,
+  putResource,
   type StoredResource,
 } from '../../store/index.js';
 
@@ -182,20 +183,24 @@ const managementGroupsType: ResourceTypeDef = {
     }));
   },
   async put(ctx) {
-    const body = objectBody(ctx.body);
+    // Every member is optional: `PUT` with no body creates a group named after its id under the root.
+    const body = ctx.body === undefined ? {} : objectBody(ctx.body);
     rejectUnknown(body, ['id', 'type', 'name', 'properties'], 'CreateManagementGroupRequest');
-    const properties = (body.properties ?? {}) as ArmBody;
+    const properties = optionalObject(body.properties, 'properties', 'CreateManagementGroupProperties');
     rejectUnknown(
       properties,
       ['displayName', 'details', 'tenantId'],
       'CreateManagementGroupProperties',
       'properties',
     );
+    const displayName = expectString(properties.displayName, 'properties.displayName', { optional: true });
+    const details = optionalObject(properties.details, 'properties.details', 'CreateManagementGroupDetails');
+    const parentInfo = optionalObject(details.parent, 'properties.details.parent', 'CreateParentGroupInfo');
+    const requestedParent = expectString(parentInfo.id, 'properties.details.parent.id', { optional: true });
     const placement = await placeTarget(ctx);
     const existing = await getResource(ctx.db, placement.key);
     checkPreconditions(ctx, existing);
     const rootKey = keyOf(managementGroupId(ctx.principal.tenantId));
-    const requestedParent = properties.details?.parent?.id as string | undefined;
     const parentId =
       requestedParent ??
       existing?.body.properties?.details?.parent?.id ??
@@ -204,10 +209,7 @@ const managementGroupsType: ResourceTypeDef = {
     if (parentId) {
       const parent = await getResource(ctx.db, keyOf(parentId));
       if (!parent) throw errors.managementGroupNotFound(parentId.split('/').pop()!);
-      if (
-        parent.key === placement.key ||
-        String(parent.body.properties?.details?.parent?.id ?? '').toLowerCase() === placement.key
-      ) {
+      if (await isAncestorOrSelf(ctx, placement.key, parent)) {
         throw new ArmError({
           status: 400,
           code: 'BadRequest',
@@ -218,7 +220,7 @@ const managementGroupsType: ResourceTypeDef = {
     }
     const shaped = managementGroupBody({
       name: placement.name,
-      displayName: String(properties.displayName ?? existing?.body.properties?.displayName ?? placement.name),
+      displayName: displayName ?? existing?.body.properties?.displayName ?? placement.name,
       tenantId: ctx.principal.tenantId,
       parentId: parentId ? managementGroupId(parentId.split('/').pop()!) : undefined,
       parentDisplayName,
@@ -277,10 +279,45 @@ const groupSubscriptionsType: ResourceTypeDef = {
     return resourceReply(stored);
   },
   async delete(ctx) {
-    const removed = await deleteResource(ctx.db, targetKey(ctx));
-    return { status: removed ? 200 : 204 };
+    const link = await getResource(ctx.db, targetKey(ctx));
+    if (!link) return { status: 204 };
+    await deleteResource(ctx.db, link.key);
+    // A subscription taken out of a group goes back under the tenant root group, as in Azure.
+    const rootKey = keyOf(managementGroupId(ctx.principal.tenantId));
+    if (link.parentKey !== rootKey) {
+      const subscription = await getResource(ctx.db, `/subscriptions/${link.name}`);
+      await putResource(
+        ctx.db,
+        groupSubscriptionRecord({
+          group: ctx.principal.tenantId,
+          subscriptionId: link.name,
+          displayName: String(subscription?.body.displayName ?? link.name),
+          tenantId: ctx.principal.tenantId,
+          state: subscription?.body.state,
+          now: ctx.services.clock.now().toISOString(),
+        }),
+      );
+    }
+    return { status: 200 };
   },
 };
+
+/** Whether `groupKey` is `candidate` or one of its ancestors (a move there would make a cycle). */
+async function isAncestorOrSelf(
+  ctx: ArmContext,
+  groupKey: string,
+  candidate: StoredResource,
+): Promise<boolean> {
+  const seen = new Set<string>();
+  let current: StoredResource | undefined = candidate;
+  while (current && !seen.has(current.key)) {
+    if (current.key === groupKey) return true;
+    seen.add(current.key);
+    const parentId: unknown = current.body.properties?.details?.parent?.id;
+    current = typeof parentId === 'string' ? await getResource(ctx.db, keyOf(parentId)) : undefined;
+  }
+  return false;
+}
 
 async function moveSubscription(ctx: ArmContext, subscriptionId: string): Promise<void> {
   const links = await ctx.db

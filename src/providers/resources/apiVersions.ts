@@ -1,6 +1,7 @@
 /** api-versions of Microsoft.Resources' resource-group and generic-resource operations, newest first. */
 export const RESOURCES_API_VERSIONS = [
   '2025-04-01',
+  '2025-03-01',
   '2024-11-01',
   '2024-07-01',
   '2024-03-01',

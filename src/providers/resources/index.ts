@@ -2,6 +2,7 @@ import { operationEndpoint } from '../../arm/lro.js';
 import type { Registry, Services } from '../../arm/registry.js';
 import { deleteResourceTree } from '../../store/index.js';
 import { RESOURCES_API_VERSIONS } from './apiVersions.js';
+import { providersType } from './providers.js';
 import { DELETE_RESOURCE_GROUP, resourceGroupDeleteStyle, resourceGroupsType } from './resourceGroups.js';
 import { subscriptionsType, tenantsType } from './subscriptions.js';
 
@@ -12,6 +13,7 @@ export function registerResourcesProvider(registry: Registry, services: Services
   registry.register(subscriptionsType);
   registry.register(tenantsType);
   registry.register(resourceGroupsType);
+  registry.register(providersType(registry));
   registry.register(
     operationEndpoint({
       namespace: 'Microsoft.Resources',

@@ -15,7 +15,7 @@ import {
   targetKey,
   writeTarget,
 } from '../../arm/resourceOps.js';
-import { objectBody, parseTags, rejectUnknown } from '../../arm/validate.js';
+import { expectString, objectBody, parseTags, rejectUnknown } from '../../arm/validate.js';
 import { getResource, putResource, type StoredResource } from '../../store/index.js';
 import { AZURE_LOCATIONS, normaliseLocation } from '../locations.js';
 import { RESOURCES_API_VERSIONS } from './apiVersions.js';
@@ -88,9 +88,10 @@ export const resourceGroupsType: ResourceTypeDef = {
     const existing = await getResource(ctx.db, placement.key);
     checkPreconditions(ctx, existing);
     if (existing?.body.properties?.provisioningState === 'Deleting') throw groupBeingDeleted(placement.name);
-    if (typeof body.location !== 'string') throw errors.locationRequired();
-    const location = normaliseLocation(body.location);
-    if (!location) throw locationNotAvailable(body.location);
+    if (body.location === undefined || body.location === null) throw errors.locationRequired();
+    const requestedLocation = expectString(body.location, 'location')!;
+    const location = normaliseLocation(requestedLocation);
+    if (!location) throw locationNotAvailable(requestedLocation);
     if (existing && existing.body.location !== location) {
       throw new ArmError({
         status: 409,
@@ -104,7 +105,7 @@ export const resourceGroupsType: ResourceTypeDef = {
       placement,
       {
         location,
-        ...(body.managedBy ? { managedBy: String(body.managedBy) } : {}),
+        ...(body.managedBy ? { managedBy: expectString(body.managedBy, 'managedBy') } : {}),
         ...(tags ? { tags } : existing?.body.tags ? { tags: existing.body.tags } : {}),
         properties: { provisioningState: 'Succeeded' },
       },
