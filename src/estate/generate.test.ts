@@ -272,11 +272,11 @@ describe('a generated estate through the ARM API', () => {
     t.server.services.authz.invalidate();
     const rows = await t.server.store.db
       .selectFrom('resources')
-      .select('id')
+      .select('body')
       .where('type', '=', 'microsoft.compute/virtualmachines')
       .orderBy('key')
       .execute();
-    vmIds = rows.map((row) => row.id);
+    vmIds = rows.map((row) => JSON.parse(row.body).id);
   });
   afterAll(() => t.close());
 

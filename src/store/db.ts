@@ -58,6 +58,8 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
     const file = resolve(target);
     mkdirSync(dirname(file), { recursive: true });
     const sqlite = new BetterSqlite3(file);
+    // Larger pages hold a whole VM body with its key; this only takes effect on a new file.
+    sqlite.pragma('page_size = 16384');
     sqlite.pragma('journal_mode = WAL');
     // FULL: a committed transaction survives a power loss as well as a killed process.
     sqlite.pragma('synchronous = FULL');

@@ -4,9 +4,15 @@ import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely
  * Versioned migrations, shared by SQLite and PostgreSQL. `key` columns sort byte-wise (`COLLATE "C"`
  * on PostgreSQL, SQLite's default BINARY) so that a range scan over `[key + '/', key + '0')` finds
  * exactly the resources beneath a scope, on both engines.
+ *
+ * Two indexes serve every list: the primary key (a scope's subtree is a key range) and
+ * `(type, subscription_id, key)` (a type within a subscription, narrowed to a resource group or a
+ * parent by a key range). On SQLite the table is `WITHOUT ROWID`, clustered by key, so the key is
+ * stored once rather than again in a separate primary-key index.
  */
 export function migrations(engine: 'sqlite' | 'postgres'): Record<string, Migration> {
   const byteOrder = engine === 'postgres' ? sql`collate "C"` : sql``;
+  const clustered = engine === 'sqlite' ? sql`without rowid` : sql``;
   return {
     '0001-resources-operations-principals': {
       // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists.
@@ -14,7 +20,7 @@ export function migrations(engine: 'sqlite' | 'postgres'): Record<string, Migrat
         await db.schema
           .createTable('resources')
           .addColumn('key', 'text', (c) => c.primaryKey().modifyFront(byteOrder))
-          .addColumn('id', 'text', (c) => c.notNull())
+          .addColumn('id', 'text')
           .addColumn('type', 'text', (c) => c.notNull().modifyFront(byteOrder))
           .addColumn('subscription_id', 'text', (c) => c.modifyFront(byteOrder))
           .addColumn('resource_group', 'text', (c) => c.modifyFront(byteOrder))
@@ -24,21 +30,12 @@ export function migrations(engine: 'sqlite' | 'postgres'): Record<string, Migrat
           .addColumn('etag', 'text', (c) => c.notNull())
           .addColumn('created_at', 'text', (c) => c.notNull())
           .addColumn('updated_at', 'text', (c) => c.notNull())
+          .modifyEnd(clustered)
           .execute();
         await db.schema
           .createIndex('resources_by_subscription')
           .on('resources')
           .columns(['type', 'subscription_id', 'key'])
-          .execute();
-        await db.schema
-          .createIndex('resources_by_group')
-          .on('resources')
-          .columns(['type', 'subscription_id', 'resource_group', 'key'])
-          .execute();
-        await db.schema
-          .createIndex('resources_by_parent')
-          .on('resources')
-          .columns(['parent_key', 'type', 'key'])
           .execute();
 
         await db.schema

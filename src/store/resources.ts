@@ -20,15 +20,16 @@ export interface StoredResource<Body = ArmBody> {
 export type ArmBody = Record<string, any>;
 
 function fromRow<Body>(row: ResourcesTable): StoredResource<Body> {
+  const body = JSON.parse(row.body);
   return {
     key: row.key,
-    id: row.id,
+    id: row.id ?? (body.id as string),
     type: row.type,
     subscriptionId: row.subscription_id,
     resourceGroup: row.resource_group,
     parentKey: row.parent_key,
     name: row.name,
-    body: JSON.parse(row.body) as Body,
+    body: body as Body,
     etag: row.etag,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -38,7 +39,7 @@ function fromRow<Body>(row: ResourcesTable): StoredResource<Body> {
 function toRow(resource: StoredResource): ResourcesTable {
   return {
     key: resource.key,
-    id: resource.id,
+    id: resource.body.id === resource.id ? null : resource.id,
     type: resource.type,
     subscription_id: resource.subscriptionId,
     resource_group: resource.resourceGroup,
@@ -134,16 +135,29 @@ export async function listResources<Body = ArmBody>(
   db: Db,
   query: ListQuery,
 ): Promise<StoredResource<Body>[]> {
+  // Every narrower scope is also a key range: resources in a group, children of a parent and
+  // extension resources all have keys beneath the scope's key. Using the range (with the
+  // subscription, when there is one) lets the `(type, subscription_id, key)` index serve the query.
+  const groupKey =
+    query.resourceGroup !== undefined && query.subscriptionId !== undefined
+      ? `/subscriptions/${query.subscriptionId}/resourcegroups/${query.resourceGroup}`
+      : undefined;
+  const rangeKey = query.underKey ?? (query.parentKey ? query.parentKey : undefined) ?? groupKey;
+  const subscriptionId = query.subscriptionId ?? subscriptionOfKey(rangeKey);
   let select = db.selectFrom('resources').selectAll().where('type', '=', query.type);
-  if (query.subscriptionId !== undefined) select = select.where('subscription_id', '=', query.subscriptionId);
+  if (subscriptionId !== undefined) select = select.where('subscription_id', '=', subscriptionId);
   if (query.resourceGroup !== undefined) select = select.where('resource_group', '=', query.resourceGroup);
   if (query.parentKey !== undefined) select = select.where('parent_key', '=', query.parentKey);
-  if (query.underKey !== undefined) {
-    select = select.where('key', '>', `${query.underKey}/`).where('key', '<', `${query.underKey}0`);
+  if (rangeKey !== undefined) {
+    select = select.where('key', '>', `${rangeKey}/`).where('key', '<', `${rangeKey}0`);
   }
   if (query.after !== undefined) select = select.where('key', '>', query.after);
   const rows = await select.orderBy('key').limit(query.limit).execute();
   return rows.map((row) => fromRow<Body>(row));
+}
+
+function subscriptionOfKey(key: string | undefined): string | undefined {
+  return key === undefined ? undefined : /^\/subscriptions\/([^/]+)/.exec(key)?.[1];
 }
 
 export async function countResources(db: Db, type: string): Promise<number> {

@@ -2,8 +2,11 @@
 export interface ResourcesTable {
   /** Lower-cased, slash-normalised resource id: the identity of a resource. */
   key: string;
-  /** The id with the casing it was created with, echoed in responses. */
-  id: string;
+  /**
+   * The id with the casing it was created with, when it differs from the body's `id` (a few types echo
+   * another casing in the body); null in the common case, which saves a second copy of every id.
+   */
+  id: string | null;
   /** Lower-cased full type, e.g. `microsoft.compute/virtualmachines/extensions`. */
   type: string;
   subscription_id: string | null;
@@ -11,7 +14,7 @@ export interface ResourcesTable {
   /** Key of the scope or parent the resource hangs off ('' for tenant-level resources). */
   parent_key: string;
   name: string;
-  /** The complete ARM representation returned by GET. */
+  /** The complete ARM representation returned by GET; its `id` keeps the casing it was created with. */
   body: string;
   etag: string;
   created_at: string;
