@@ -501,6 +501,35 @@ export const errors = {
       code: 'OperationNotAllowed',
       message: `The pricing of the '${plan}' plan is enforced by '${enforcedBy}' (enforce = 'True'), so it cannot be overridden on this resource.`,
     }),
+  // Security connectors: vaplane's wording (the RP's own connector-validation texts were not recorded).
+  connectorEnvironmentMismatch: (
+    environmentName: string,
+    environmentType: string,
+    expected: string | undefined,
+  ) =>
+    new ArmError({
+      status: 400,
+      code: 'InvalidInputJson',
+      message:
+        expected === undefined
+          ? `A security connector with environmentName '${environmentName}' has no environment data; the request sends environmentType '${environmentType}'.`
+          : `A security connector with environmentName '${environmentName}' needs environmentType '${expected}'; the request sends '${environmentType}'.`,
+      target: 'properties.environmentData.environmentType',
+    }),
+  connectorOfferingNotForEnvironment: (offeringType: string, environmentName: string, index: number) =>
+    new ArmError({
+      status: 400,
+      code: 'InvalidInputJson',
+      message: `The offering '${offeringType}' cannot be used on a security connector with environmentName '${environmentName}'.`,
+      target: `properties.offerings[${index}].offeringType`,
+    }),
+  connectorOfferingRepeated: (offeringType: string, index: number) =>
+    new ArmError({
+      status: 400,
+      code: 'InvalidInputJson',
+      message: `The offering '${offeringType}' appears more than once in the request.`,
+      target: `properties.offerings[${index}]`,
+    }),
   internal: () =>
     new ArmError({
       status: 500,

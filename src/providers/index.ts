@@ -5,6 +5,7 @@ import { registerHybridComputeProvider } from './hybridcompute/index.js';
 import { registerManagementProvider } from './management/index.js';
 import { registerResourcesProvider } from './resources/index.js';
 import { registerSecurityProvider } from './security/index.js';
+import { registerSecurityConnectors } from './security/securityConnectors/index.js';
 
 /** Every namespace vaplane serves. */
 export function registerProviders(registry: Registry, services: Services): void {
@@ -14,4 +15,5 @@ export function registerProviders(registry: Registry, services: Services): void 
   registerComputeProvider(registry, services);
   registerHybridComputeProvider(registry, services);
   registerSecurityProvider(registry);
+  registerSecurityConnectors(registry, services);
 }
