@@ -22,9 +22,6 @@ import { errors } from './errors.js';
 import type { Principal } from './identity.js';
 import { principalByClientId, principalBySecret, tenantHasPrincipals } from './principals.js';
 
-export const IDENTITY_PATH =
-  /^\/(?:[^/]+\/(?:oauth2\/|v2\.0\/\.well-known\/|\.well-known\/|discovery\/)|msi\/|metadata\/(?:identity\/|endpoints(?:\/|$)))/i;
-
 /** Tenant names every Entra tenant answers to besides its id. */
 const MULTI_TENANT_NAMES = ['common', 'organizations'];
 const OIDC_SCOPES = new Set(['openid', 'profile', 'offline_access', 'email']);
