@@ -475,6 +475,104 @@ export const errors = {
       message: `Failed to enable the '${subPlan}' sub plan on the '${plan}' plan for subscription '${subscriptionId}' - this sub plan is deprecated and is no longer available for new subscriptions or for re-enabling after migrating away from it. Subscriptions already using it can continue. Please migrate to a supported sub plan.`,
       target: 'properties.subPlan',
     }),
+  // Legacy per-machine serverVulnerabilityAssessments and BYOL securitySolutions: vaplane's wording
+  // (no RP text for these refusals is on record).
+  /** `default` onboards the built-in Qualys scanner, which retired on `retiredOn` (§11 timeline). */
+  qualysRetired: (retiredOn: string) =>
+    new ArmError({
+      status: 400,
+      code: 'QualysRetired',
+      message: `The built-in vulnerability assessment powered by Qualys was retired on ${retiredOn}: no machine can be onboarded to it ('serverVulnerabilityAssessments/default') any more. Use Microsoft Defender Vulnerability Management (MDVM): set 'Microsoft.Security/serverVulnerabilityAssessmentsSettings/AzureServersSetting' to selectedProvider 'MdeTvm' on the subscription, or onboard this machine with 'serverVulnerabilityAssessments/mdeTvm'.`,
+    }),
+  qualysNeedsServersPlan2: (machine: string, plan: string, subscriptionId: string) =>
+    new ArmError({
+      status: 400,
+      code: 'DefenderForServersPlan2Required',
+      message: `The built-in vulnerability assessment powered by Qualys requires Microsoft Defender for Servers Plan 2; machine '${machine}' is on ${plan === 'Free' ? 'no Defender for Servers plan (Free)' : `Defender for Servers ${plan}`} ('Microsoft.Security/pricings/VirtualMachines' of subscription '${subscriptionId}' and the machine). Enable Standard with sub plan P2, or onboard the machine to MDVM with 'serverVulnerabilityAssessments/mdeTvm'.`,
+    }),
+  serverVulnerabilityAssessmentBusy: (name: string, machine: string, state: string) =>
+    new ArmError({
+      status: 409,
+      code: 'Conflict',
+      message: `The server vulnerability assessment '${name}' on '${machine}' is ${state}. Wait for the running operation to finish (poll its Location), then retry.`,
+    }),
+  /** A request method that only one of a type's api-versions serves (BYOL solutions are written at 2015-06-01-preview only). */
+  apiVersionNotForMethod: (requested: string, method: string, type: string, supported: readonly string[]) =>
+    new ArmError({
+      status: 400,
+      code: 'InvalidApiVersionParameter',
+      message: `The api-version '${requested}' is invalid for ${method} on resource type '${type}'. The supported versions are '${supported.join(',')}'.`,
+    }),
+  securitySolutionNeedsResourceGroup: () =>
+    new ArmError({
+      status: 400,
+      code: 'ResourceGroupRequired',
+      message:
+        "A BYOL vulnerability assessment solution lives in a resource group: address it as '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Security/locations/{ascLocation}/securitySolutions/{name}'. Deleting that resource group later removes the solution.",
+    }),
+  securitySolutionTemplateNotSupported: (template: string | undefined, supported: readonly string[]) =>
+    new ArmError({
+      status: 400,
+      code: 'InvalidInputJson',
+      message: `${template === undefined ? "The request has no 'Properties.Template'." : `The template '${template}' is not a BYOL vulnerability assessment template.`} The supported templates are '${supported.join(', ')}'.`,
+      target: 'properties.template',
+    }),
+  provisioningParametersNotString: (sent: string) =>
+    new ArmError({
+      status: 400,
+      code: 'InvalidInputJson',
+      message: `'Properties.ProvisioningParameters' must be a string that holds a JSON object, such as "{\\"licenseCode\\":\\"...\\",\\"publicKey\\":\\"...\\",\\"autoUpdate\\":false}"; the request sends ${sent}.`,
+      target: 'properties.provisioningParameters',
+    }),
+  provisioningParametersNotJson: (detail: string) =>
+    new ArmError({
+      status: 400,
+      code: 'InvalidInputJson',
+      message: `'Properties.ProvisioningParameters' is not a JSON object: ${detail}`,
+      target: 'properties.provisioningParameters',
+    }),
+  provisioningParameterMissing: (parameter: string, template: string) =>
+    new ArmError({
+      status: 400,
+      code: 'InvalidInputJson',
+      message: `'Properties.ProvisioningParameters' has no '${parameter}', which the template '${template}' requires.`,
+      target: `properties.provisioningParameters.${parameter}`,
+    }),
+  provisioningParameterInvalid: (parameter: string, expected: string) =>
+    new ArmError({
+      status: 400,
+      code: 'InvalidInputJson',
+      message: `'${parameter}' in 'Properties.ProvisioningParameters' must be ${expected}.`,
+      target: `properties.provisioningParameters.${parameter}`,
+    }),
+  provisioningParameterUnknown: (parameter: string, known: readonly string[]) =>
+    new ArmError({
+      status: 400,
+      code: 'InvalidInputJson',
+      message: `'Properties.ProvisioningParameters' has an unknown member '${parameter}'. The known members are '${known.join(', ')}'.`,
+      target: `properties.provisioningParameters.${parameter}`,
+    }),
+  /** "Only one solution can be created per license" (New-ASCVASolution.ps1). */
+  /** `solutionId` only when the caller's own subscription holds the other solution. */
+  securitySolutionLicenseInUse: (solutionId: string | undefined) =>
+    new ArmError({
+      status: 409,
+      code: 'LicenseAlreadyInUse',
+      message: `The license code is already used by ${solutionId === undefined ? 'another security solution' : `the security solution '${solutionId}'`}. Only one solution can be created per license.`,
+    }),
+  securitySolutionNameInUse: (name: string, solutionId: string) =>
+    new ArmError({
+      status: 409,
+      code: 'SecuritySolutionAlreadyExists',
+      message: `A security solution named '${name}' already exists in this subscription ('${solutionId}'). Choose another name, or delete that solution first.`,
+    }),
+  securitySolutionChangeNotAllowed: (name: string, member: string) =>
+    new ArmError({
+      status: 409,
+      code: 'PropertyChangeNotAllowed',
+      message: `The security solution '${name}' exists with another ${member}; a solution's template and license cannot change. Delete it and create it again.`,
+      target: member === 'template' ? 'properties.template' : 'properties.provisioningParameters.licenseCode',
+    }),
   resourcePricingPlanNotSupported: (plan: string) =>
     new ArmError({
       status: 400,

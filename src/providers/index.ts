@@ -5,7 +5,9 @@ import { registerHybridComputeProvider } from './hybridcompute/index.js';
 import { registerManagementProvider } from './management/index.js';
 import { registerResourcesProvider } from './resources/index.js';
 import { registerSecurityProvider } from './security/index.js';
+import { registerLegacyServerVulnerabilityAssessments } from './security/legacyVa/index.js';
 import { registerSecurityConnectors } from './security/securityConnectors/index.js';
+import { registerSecuritySolutions } from './security/solutions/index.js';
 
 /** Every namespace vaplane serves. */
 export function registerProviders(registry: Registry, services: Services): void {
@@ -15,5 +17,7 @@ export function registerProviders(registry: Registry, services: Services): void 
   registerComputeProvider(registry, services);
   registerHybridComputeProvider(registry, services);
   registerSecurityProvider(registry);
+  registerLegacyServerVulnerabilityAssessments(registry, services);
   registerSecurityConnectors(registry, services);
+  registerSecuritySolutions(registry);
 }
