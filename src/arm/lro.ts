@@ -119,6 +119,8 @@ export function createLroEngine(options: {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
   let stopped = false;
+  /** One-shot wake-ups for operations just started; cleared on stop so none fires into a closed store. */
+  const wakeUps = new Set<NodeJS.Timeout>();
 
   function urlFor(ctx: ArmContext, path: string, extraQuery?: string): string {
     const query = `api-version=${encodeURIComponent(ctx.apiVersion)}${extraQuery ? `&${extraQuery}` : ''}`;
@@ -241,7 +243,14 @@ export function createLroEngine(options: {
           due_at: operation.dueAt,
         })
         .execute();
-      if (!stopped) setTimeout(() => void engine.runDue(), options.delayMs + 5).unref();
+      if (!stopped) {
+        const wakeUp = setTimeout(() => {
+          wakeUps.delete(wakeUp);
+          if (!stopped) void engine.runDue().catch(() => undefined);
+        }, options.delayMs + 5);
+        wakeUp.unref();
+        wakeUps.add(wakeUp);
+      }
       return { operation, headers: pollingHeaders(ctx, operation, start.style) };
     },
     async get(database, id) {
@@ -298,6 +307,8 @@ export function createLroEngine(options: {
     async stop() {
       stopped = true;
       if (timer) clearInterval(timer);
+      for (const wakeUp of wakeUps) clearTimeout(wakeUp);
+      wakeUps.clear();
       await running?.catch(() => undefined);
     },
   };
