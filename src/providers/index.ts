@@ -4,6 +4,7 @@ import { registerComputeProvider } from './compute/index.js';
 import { registerHybridComputeProvider } from './hybridcompute/index.js';
 import { registerManagementProvider } from './management/index.js';
 import { registerResourcesProvider } from './resources/index.js';
+import { registerAssessments } from './security/assessments/index.js';
 import { registerSecurityProvider } from './security/index.js';
 import { registerLegacyServerVulnerabilityAssessments } from './security/legacyVa/index.js';
 import { registerSecurityConnectors } from './security/securityConnectors/index.js';
@@ -20,4 +21,5 @@ export function registerProviders(registry: Registry, services: Services): void 
   registerLegacyServerVulnerabilityAssessments(registry, services);
   registerSecurityConnectors(registry, services);
   registerSecuritySolutions(registry);
+  registerAssessments(registry);
 }
