@@ -2,7 +2,7 @@
  * ARM's request limits, per principal and subscription, as token buckets: reads 250 burst refilled at
  * 25 per second, writes and deletes 200 burst at 10 per second (Azure's documented figures for the
  * token-bucket algorithm). `arm` mode answers 429 SubscriptionRequestsThrottled with `Retry-After` when
- * a bucket is empty and reports what remains in `x-ms-ratelimit-remaining-subscription-*`; `off` skips
+ * a bucket is empty and reports what remains in `x-ms-ratelimit-remaining-{subscription|tenant}-*`; `off` skips
  * the accounting. Buckets refill by the server clock.
  */
 import type { Clock } from '../clock.js';
@@ -47,7 +47,12 @@ export function createThrottle(mode: ThrottleMode, clock: Clock): Throttle {
       }
       bucket.tokens -= 1;
       return {
-        headers: { [`x-ms-ratelimit-remaining-subscription-${kind}`]: String(Math.floor(bucket.tokens)) },
+        // Requests outside a subscription (GET /subscriptions, management groups) count against the
+        // tenant, and ARM reports them under the tenant header names.
+        headers: {
+          [`x-ms-ratelimit-remaining-${subscription === 'tenant' ? 'tenant' : 'subscription'}-${kind}`]:
+            String(Math.floor(bucket.tokens)),
+        },
       };
     },
   };
