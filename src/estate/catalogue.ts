@@ -160,6 +160,15 @@ export const UNUSUAL_QUALYS_NAMES = [
   'ASC-VA',
 ] as const;
 
+/**
+ * The Qualys cloud agent of a BYOL solution (§7): publisher `Qualys` like the built-in scanner, but
+ * other types, so that code looking for the built-in extension must match the type as well.
+ */
+export const QUALYS_BYOL_AGENT: Record<'Windows' | 'Linux', ExtensionKind> = {
+  Windows: { publisher: 'Qualys', type: 'QualysAgent', typeHandlerVersion: '1.6' },
+  Linux: { publisher: 'Qualys', type: 'QualysAgentLinux', typeHandlerVersion: '1.6' },
+};
+
 export const DEFENDER_FOR_ENDPOINT: Record<'Windows' | 'Linux', ExtensionKind> = {
   Windows: {
     publisher: 'Microsoft.Azure.AzureDefenderForServers',

@@ -165,7 +165,7 @@ describe('generateEstate', () => {
     }
   });
 
-  it('gives the legacy Qualys extension by publisher and type, some under other names, and no other extension its publisher', async () => {
+  it('gives the legacy Qualys extension by publisher and type, some under other names; its publisher otherwise only on BYOL Qualys agents', async () => {
     const store = await freshStore();
     const counts = await generateEstate(store.db, {
       subscriptions: 10,
@@ -186,8 +186,11 @@ describe('generateEstate', () => {
         ),
     );
     expect(qualys.length).toBe(counts.qualysExtensions);
-    expect(extensions.filter((extension) => extension.properties.publisher === 'Qualys').length).toBe(
-      qualys.length,
+    const otherQualys = extensions.filter(
+      (extension) => extension.properties.publisher === 'Qualys' && !qualys.includes(extension),
+    );
+    expect(new Set(otherQualys.map((extension) => extension.properties.type))).toEqual(
+      new Set(['QualysAgent', 'QualysAgentLinux']),
     );
     expect(qualys.every((extension) => extension.properties.typeHandlerVersion === '1.0')).toBe(true);
     expect(qualys.some((extension) => extension.name !== extension.properties.type)).toBe(true);

@@ -3,9 +3,9 @@
  * groups, Azure VMs and Arc machines with the extensions a tenant that ran the built-in Qualys scanner
  * carries. The same seed gives the same ids.
  *
- * One function per concern (hierarchy, subscriptions, resource groups, machines, extensions), each
- * drawing from its own random stream per subscription, so a concern added later (Defender plans,
- * settings, connectors) does not move what the others produce. Rows stream through batches of one
+ * One function per concern (hierarchy, subscriptions, resource groups, machines, extensions, and
+ * the Defender side in defender.ts), each drawing from its own random stream per subscription, so a
+ * concern added later does not move what the others produce. Rows stream through batches of one
  * transaction each: memory stays bounded however large the estate.
  */
 import { type PowerState, virtualMachineRecord, vmExtensionRecord } from '../providers/compute/model.js';
@@ -43,6 +43,15 @@ import {
   UNUSUAL_QUALYS_NAMES,
   VM_SIZES,
 } from './catalogue.js';
+import {
+  discoveringConnector,
+  groupDefenderResources,
+  machineDefenderResources,
+  planDefenderEstate,
+  type SubscriptionDefender,
+  subscriptionDefender,
+  subscriptionDefenderResources,
+} from './defender.js';
 import { chance, guid, integer, normal, pick, type Random, shuffled, streamFor, weighted } from './random.js';
 
 export interface EstateOptions {
@@ -69,7 +78,8 @@ export interface EstateCounts {
 
 /**
  * The estate `vaplane serve` seeds into an empty database. Its seed is one whose 60 machines come out
- * close to the default shares and show every trait (deallocated, stopped, Disconnected, renamed Qualys).
+ * close to the default shares and show every trait (deallocated, stopped, Disconnected, renamed Qualys);
+ * the Defender side's showcase postures (defender.ts) give it every coverage situation.
  */
 export const demoEstate = { subscriptions: 6, machines: 60, seed: 34 } as const;
 
@@ -239,18 +249,40 @@ async function writeInBatches(db: Db, resources: Iterable<StoredResource>): Prom
 
 function* estateResources(context: Context, hierarchy: Hierarchy): Generator<StoredResource> {
   const machineCounts = spreadMachines(context.options);
+  const defenderEstate = planDefenderEstate(
+    context.options.seed,
+    Array.from(machineCounts, (machines, index) => ({
+      machines,
+      arcMachines: arcMachineCount(context, { index, machines }),
+    })),
+  );
   for (const index of subscriptionsInKeyOrder(context.options)) {
     const plan = subscriptionPlan(context, hierarchy, index, machineCounts[index]!);
     yield* subscriptionResources(context, plan);
     const groups = resourceGroupsFor(context, plan);
+    const defender = subscriptionDefender(
+      defenderEstate,
+      {
+        index,
+        subscriptionId: plan.subscriptionId,
+        environment: plan.environment,
+        businessUnit: plan.businessUnit.name,
+        location: plan.region.location,
+        groups,
+      },
+      context.options.now,
+    );
+    yield* subscriptionDefenderResources(defender);
     for (const group of groups) {
       context.counts.resourceGroups++;
       yield resourceGroupRecordFor(context, plan, group);
     }
+    yield* groupDefenderResources(defender);
     const extensionRandom = streamFor(context.options.seed, 'extensions', index);
-    for (const machine of machinesFor(context, plan, groups)) {
+    for (const machine of machinesFor(context, plan, groups, defender)) {
       yield machine.record;
       yield* extensionsFor(context, plan, machine, extensionRandom);
+      yield* machineDefenderResources(defender, { ...machine, osType: machine.os.osType }, context.counts);
     }
   }
 }
@@ -439,7 +471,7 @@ function resourceGroupRecordFor(
 // ── Machines ─────────────────────────────────────────────────────────────────────────────────────
 
 /** How many of a subscription's machines are Arc machines (drawn before the groups are named). */
-function arcMachineCount(context: Context, plan: SubscriptionPlan): number {
+function arcMachineCount(context: Context, plan: Pick<SubscriptionPlan, 'index' | 'machines'>): number {
   const random = streamFor(context.options.seed, 'machineKinds', plan.index);
   let arc = 0;
   for (let k = 0; k < plan.machines; k++) if (chance(random, SHARES.arcMachine)) arc++;
@@ -450,6 +482,7 @@ function* machinesFor(
   context: Context,
   plan: SubscriptionPlan,
   groups: ResourceGroupPlan[],
+  defender: SubscriptionDefender,
 ): Generator<MachinePlan> {
   const arcMachines = arcMachineCount(context, plan);
   const random = streamFor(context.options.seed, 'machines', plan.index);
@@ -500,6 +533,8 @@ function* machinesFor(
     } else {
       context.counts.arcMachines++;
       const name = `${pick(random, SITES)}-${role}${serial}`;
+      // A multicloud connector's machines are GCP or AWS instances projected into Arc.
+      const discovered = discoveringConnector(defender);
       const record = arcMachineRecord({
         subscriptionId: plan.subscriptionId,
         resourceGroup: group.name,
@@ -510,7 +545,8 @@ function* machinesFor(
         osSku: os.arcSku,
         osVersion: os.arcVersion,
         status: arcStatus(random),
-        tags: { environment: plan.environment },
+        tags: { environment: plan.environment, ...discovered?.tags },
+        cloudProvider: discovered?.cloud,
         now: createdAt,
       });
       // The builder draws these from the system's random source; the estate draws them from its seed.

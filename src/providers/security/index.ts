@@ -13,11 +13,17 @@ export {
   offeredExtensions,
   PLANS,
   type PlanDef,
+  type PricingRequest,
   type PricingState,
 } from './plans.js';
-export { PRICINGS_TYPE } from './pricings.js';
-export { SETTINGS, SETTINGS_TYPE } from './settings.js';
-export { AZURE_SERVERS_SETTING, type SelectedProvider, VA_SETTINGS_TYPE } from './vaSettings.js';
+export { PRICINGS_TYPE, subscriptionPricingRecord } from './pricings.js';
+export { SETTINGS, SETTINGS_TYPE, settingRecord } from './settings.js';
+export {
+  AZURE_SERVERS_SETTING,
+  type SelectedProvider,
+  VA_SETTINGS_TYPE,
+  vaSettingRecord,
+} from './vaSettings.js';
 
 export function registerSecurityProvider(registry: Registry): void {
   registry.register(serverVulnerabilityAssessmentsSettingsType);

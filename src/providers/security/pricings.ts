@@ -21,15 +21,23 @@
  */
 import { errors } from '../../arm/errors.js';
 import type { ArmContext, ArmReply, ResourceTypeDef } from '../../arm/registry.js';
+import { keyOf } from '../../arm/resourceId.js';
 import {
   checkPreconditions,
   collectionQuery,
+  newEtag,
   type Placement,
   placeTarget,
   writeTarget,
 } from '../../arm/resourceOps.js';
 import { expectEnum, expectString, isPlainObject, objectBody, rejectUnknown } from '../../arm/validate.js';
-import { type ArmBody, deleteResource, getResource, listResources } from '../../store/index.js';
+import {
+  type ArmBody,
+  deleteResource,
+  getResource,
+  listResources,
+  type StoredResource,
+} from '../../store/index.js';
 import {
   canonicalName,
   checkEnvelope,
@@ -80,6 +88,42 @@ function subscriptionScopeId(ctx: ArmContext): string {
 
 function subscriptionPricingKey(subscriptionId: string, plan: string): string {
   return `${subscriptionId}/providers/microsoft.security/pricings/${plan.toLowerCase()}`;
+}
+
+/**
+ * A subscription's plan as a first PUT of `request` stores it, for writers outside a request (the
+ * estate generator): the same update rules apply, so the row reads back as if it had been PUT.
+ */
+export function subscriptionPricingRecord(options: {
+  subscriptionId: string;
+  plan: string;
+  request: PricingRequest;
+  now: string;
+}): StoredResource {
+  const plan = findPlan(options.plan);
+  if (!plan) throw new Error(`no plan is named ${options.plan}`);
+  const subscription = `/subscriptions/${options.subscriptionId.toLowerCase()}`;
+  const id = `${subscription}/providers/Microsoft.Security/pricings/${plan.name}`;
+  const state = applyPricingUpdate({
+    plan,
+    request: options.request,
+    previous: undefined,
+    subscriptionId: options.subscriptionId,
+    now: options.now,
+  });
+  return {
+    key: keyOf(id),
+    id,
+    type: PRICINGS_TYPE,
+    subscriptionId: options.subscriptionId.toLowerCase(),
+    resourceGroup: null,
+    parentKey: subscription,
+    name: plan.name,
+    body: { id, name: plan.name, type: 'Microsoft.Security/pricings', properties: state },
+    etag: newEtag(),
+    createdAt: options.now,
+    updatedAt: options.now,
+  };
 }
 
 /** Resource-level pricing exists from 2024-01-01; at 2023-01-01 the type is unknown at a resource scope. */

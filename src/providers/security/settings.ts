@@ -14,7 +14,14 @@
  */
 import { errors } from '../../arm/errors.js';
 import type { ArmContext, ResourceTypeDef } from '../../arm/registry.js';
-import { checkPreconditions, collectionQuery, placeTarget, writeTarget } from '../../arm/resourceOps.js';
+import { keyOf } from '../../arm/resourceId.js';
+import {
+  checkPreconditions,
+  collectionQuery,
+  newEtag,
+  placeTarget,
+  writeTarget,
+} from '../../arm/resourceOps.js';
 import { expectBoolean, expectEnum, isPlainObject, objectBody, rejectUnknown } from '../../arm/validate.js';
 import { type ArmBody, getResource, listResources, type StoredResource } from '../../store/index.js';
 import {
@@ -67,6 +74,38 @@ function settingBody(id: string, setting: SettingDef, stored: StoredResource | u
     kind: setting.kind,
     type: 'Microsoft.Security/settings',
     properties: { enabled },
+  };
+}
+
+/** A setting as a PUT stores it, for writers outside a request (the estate generator). */
+export function settingRecord(options: {
+  subscriptionId: string;
+  name: (typeof SETTINGS)[number]['name'];
+  enabled: boolean;
+  now: string;
+}): StoredResource {
+  const setting = SETTINGS.find((candidate) => candidate.name === options.name);
+  if (!setting) throw new Error(`no setting is named ${options.name}`);
+  const subscription = `/subscriptions/${options.subscriptionId.toLowerCase()}`;
+  const id = `${subscription}/providers/Microsoft.Security/settings/${setting.name}`;
+  return {
+    key: keyOf(id),
+    id,
+    type: SETTINGS_TYPE,
+    subscriptionId: options.subscriptionId.toLowerCase(),
+    resourceGroup: null,
+    parentKey: subscription,
+    name: setting.name,
+    body: {
+      id,
+      name: setting.name,
+      type: 'Microsoft.Security/settings',
+      kind: setting.kind,
+      properties: { enabled: options.enabled },
+    },
+    etag: newEtag(),
+    createdAt: options.now,
+    updatedAt: options.now,
   };
 }
 

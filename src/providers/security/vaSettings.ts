@@ -16,17 +16,19 @@
  */
 import { errors } from '../../arm/errors.js';
 import type { ArmContext, ResourceTypeDef } from '../../arm/registry.js';
+import { keyOf } from '../../arm/resourceId.js';
 import {
   checkPreconditions,
   collectionQuery,
   listReply,
+  newEtag,
   placeTarget,
   resourceReply,
   targetKey,
   writeTarget,
 } from '../../arm/resourceOps.js';
 import { expectEnum, isPlainObject, objectBody, rejectUnknown } from '../../arm/validate.js';
-import { deleteResource, getResource } from '../../store/index.js';
+import { deleteResource, getResource, type StoredResource } from '../../store/index.js';
 import {
   canonicalName,
   checkEnvelope,
@@ -81,6 +83,48 @@ function parseVaSetting(value: unknown): VaSettingRequest {
     'properties.selectedProvider',
   );
   return { kind, selectedProvider };
+}
+
+/**
+ * The setting as a PUT stores it, for writers outside a request (the estate generator); `createdBy`
+ * stands for the principal `systemData` names.
+ */
+export function vaSettingRecord(options: {
+  subscriptionId: string;
+  selectedProvider: SelectedProvider;
+  createdBy: { by: string; byType: string };
+  now: string;
+}): StoredResource {
+  const subscription = `/subscriptions/${options.subscriptionId.toLowerCase()}`;
+  const id = `${subscription}/providers/Microsoft.Security/serverVulnerabilityAssessmentsSettings/${AZURE_SERVERS_SETTING}`;
+  const { by, byType } = options.createdBy;
+  return {
+    key: keyOf(id),
+    id,
+    type: VA_SETTINGS_TYPE,
+    subscriptionId: options.subscriptionId.toLowerCase(),
+    resourceGroup: null,
+    parentKey: subscription,
+    name: AZURE_SERVERS_SETTING,
+    body: {
+      id,
+      name: AZURE_SERVERS_SETTING,
+      type: 'Microsoft.Security/serverVulnerabilityAssessmentsSettings',
+      kind: AZURE_SERVERS_SETTING,
+      properties: { selectedProvider: options.selectedProvider },
+      systemData: {
+        createdBy: by,
+        createdByType: byType,
+        createdAt: options.now,
+        lastModifiedBy: by,
+        lastModifiedByType: byType,
+        lastModifiedAt: options.now,
+      },
+    },
+    etag: newEtag(),
+    createdAt: options.now,
+    updatedAt: options.now,
+  };
 }
 
 function settingName(ctx: ArmContext): string {

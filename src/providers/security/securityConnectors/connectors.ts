@@ -13,10 +13,12 @@
 import { randomUUID } from 'node:crypto';
 import { errors } from '../../../arm/errors.js';
 import type { ArmContext, ArmReply, ResourceTypeDef } from '../../../arm/registry.js';
+import { keyOf } from '../../../arm/resourceId.js';
 import {
   checkPreconditions,
   collectionQuery,
   listReply,
+  newEtag,
   type Placement,
   placeTarget,
   readTarget,
@@ -43,6 +45,59 @@ const RESPONSE_TYPE = 'Microsoft.Security/securityconnectors';
 
 function responseId(resource: Pick<StoredResource, 'subscriptionId' | 'resourceGroup' | 'name'>): string {
   return `/subscriptions/${resource.subscriptionId}/resourcegroups/${resource.resourceGroup}/providers/Microsoft.Security/securityConnectors/${resource.name}`;
+}
+
+/**
+ * A connector as a PUT stores it, for writers outside a request (the estate generator).
+ * `properties` must be what `parseConnectorBody` yields, with a GCP project's
+ * `workloadIdentityPoolId` already set (Azure creates the pool); `createdBy` stands for the principal
+ * `systemData` names.
+ */
+export function securityConnectorRecord(options: {
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  location: string;
+  tags?: Record<string, string>;
+  properties: ArmBody;
+  createdBy: { by: string; byType: string };
+  now: string;
+}): StoredResource {
+  const subscriptionId = options.subscriptionId.toLowerCase();
+  const groupId = `/subscriptions/${subscriptionId}/resourceGroups/${options.resourceGroup}`;
+  const id = `${groupId}/providers/Microsoft.Security/securityConnectors/${options.name}`;
+  const resourceGroup = options.resourceGroup.toLowerCase();
+  const etag = newEtag();
+  const { by, byType } = options.createdBy;
+  return {
+    key: keyOf(id),
+    id,
+    type: SECURITY_CONNECTORS_TYPE,
+    subscriptionId,
+    resourceGroup,
+    parentKey: keyOf(groupId),
+    name: options.name,
+    body: {
+      id: responseId({ subscriptionId, resourceGroup, name: options.name }),
+      name: options.name,
+      type: RESPONSE_TYPE,
+      location: options.location,
+      tags: options.tags ?? {},
+      properties: options.properties,
+      etag,
+      systemData: {
+        createdBy: by,
+        createdByType: byType,
+        createdAt: options.now,
+        lastModifiedBy: by,
+        lastModifiedByType: byType,
+        lastModifiedAt: options.now,
+      },
+    },
+    etag,
+    createdAt: options.now,
+    updatedAt: options.now,
+  };
 }
 
 /** The stored connector as the request's api-version shows it. */

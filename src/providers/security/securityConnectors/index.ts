@@ -7,7 +7,11 @@
 import type { Registry, Services } from '../../../arm/registry.js';
 import { securityConnectorsType } from './connectors.js';
 
-export { SECURITY_CONNECTORS_API_VERSIONS, SECURITY_CONNECTORS_TYPE } from './connectors.js';
+export {
+  SECURITY_CONNECTORS_API_VERSIONS,
+  SECURITY_CONNECTORS_TYPE,
+  securityConnectorRecord,
+} from './connectors.js';
 export {
   type CloudName,
   type CloudOffering,

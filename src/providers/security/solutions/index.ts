@@ -11,6 +11,7 @@ export {
   byolSolutionOf,
   type Licensing,
   SECURITY_SOLUTION_TYPE,
+  securitySolutionRecord,
 } from './model.js';
 export { SECURITY_SOLUTIONS_API_VERSIONS } from './securitySolutions.js';
 

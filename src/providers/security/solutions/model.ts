@@ -2,7 +2,8 @@
  * BYOL vulnerability-assessment solutions (spec §7): the partner templates, the stored shape and its
  * 2020-01-01 representation, and the coverage rules' view of a stored solution.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { keyOf } from '../../../arm/resourceId.js';
 import type { ByolPartner, ByolSolution } from '../../../coverage/index.js';
 import type { ArmBody, StoredResource } from '../../../store/index.js';
 
@@ -73,6 +74,48 @@ export function solutionBody(options: {
       provisioningState: 'Succeeded',
     },
     licensing: options.licensing,
+  };
+}
+
+/**
+ * A solution as the PUT stores it, for writers outside a request (the estate generator): in resource
+ * group `resourceGroup` under the Defender home region `ascLocation` (a normalised region name).
+ */
+export function securitySolutionRecord(options: {
+  subscriptionId: string;
+  resourceGroup: string;
+  ascLocation: string;
+  name: string;
+  location: string;
+  template: ByolTemplate['template'];
+  licenseCode: string;
+  autoProvisioning: boolean;
+  now: string;
+}): StoredResource {
+  const subscriptionId = options.subscriptionId.toLowerCase();
+  const groupId = `/subscriptions/${subscriptionId}/resourceGroups/${options.resourceGroup}`;
+  const id = `${groupId}/providers/Microsoft.Security/locations/${options.ascLocation}/${SECURITY_SOLUTION_ID_SEGMENT}/${options.name}`;
+  return {
+    key: keyOf(id),
+    id,
+    type: SECURITY_SOLUTION_TYPE,
+    subscriptionId,
+    resourceGroup: options.resourceGroup.toLowerCase(),
+    parentKey: keyOf(groupId),
+    name: options.name,
+    body: solutionBody({
+      id,
+      name: options.name,
+      location: options.location,
+      template: options.template,
+      licensing: {
+        licenseCodeSha256: licenseDigest(options.licenseCode),
+        autoProvisioning: options.autoProvisioning,
+      },
+    }),
+    etag: `"${randomUUID()}"`,
+    createdAt: options.now,
+    updatedAt: options.now,
   };
 }
 
