@@ -12,6 +12,9 @@ const steps = [
   ['npx', ['biome', 'check', '.']],
   ['npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
   ['npx', ['tsc', '-p', 'tsconfig.build.json']],
+  // The portal (web/) type-checks under its own settings: DOM, bundler resolution, JSX.
+  ['npx', ['tsc', '-p', 'web/tsconfig.json']],
+  ['npx', ['tsc', '-p', 'web/tsconfig.node.json']],
 ];
 for (const [command, args] of steps) {
   const status = run(command, args);

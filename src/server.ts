@@ -26,6 +26,7 @@ import { createThrottle, type ThrottleMode } from './arm/throttle.js';
 import { registerTokenEndpoints } from './arm/tokenEndpoints.js';
 import { parseJsonBody } from './arm/validate.js';
 import { type Clock, clockStartingAt, systemClock } from './clock.js';
+import { registerPortal } from './portal.js';
 import { registerProviders } from './providers/index.js';
 import { openStore, type Store } from './store/index.js';
 import { loadOrCreateTls, type TlsMaterial } from './tls.js';
@@ -186,6 +187,8 @@ export async function createServer(options: ServerOptions = {}): Promise<Vaplane
   );
 
   registerTokenEndpoints(app, { db: store.db, keys, tenantId });
+  // The built portal at `/`, `/index.html` and `/assets/*` only; without a build, ARM alone.
+  await registerPortal(app);
 
   app.route({
     method: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'POST'],
