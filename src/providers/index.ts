@@ -3,6 +3,7 @@ import { registerAuthorizationProvider } from './authorization/index.js';
 import { registerComputeProvider } from './compute/index.js';
 import { registerHybridComputeProvider } from './hybridcompute/index.js';
 import { registerManagementProvider } from './management/index.js';
+import { registerPolicyProvider } from './policy/index.js';
 import { registerResourcesProvider } from './resources/index.js';
 import { registerAssessments } from './security/assessments/index.js';
 import { registerSecurityProvider } from './security/index.js';
@@ -22,4 +23,5 @@ export function registerProviders(registry: Registry, services: Services): void 
   registerSecurityConnectors(registry, services);
   registerSecuritySolutions(registry);
   registerAssessments(registry);
+  registerPolicyProvider(registry, services);
 }

@@ -1,0 +1,23 @@
+/**
+ * Azure Policy around the pure engine (`src/policy`): `Microsoft.Authorization` policyDefinitions and
+ * policyAssignments, `Microsoft.PolicyInsights` policyStates (query, summarize, triggerEvaluation) and
+ * remediations, and the `Microsoft.Resources/deployments` that remediations run.
+ */
+import type { Registry, Services } from '../../arm/registry.js';
+import { policyAssignmentsType } from './assignments.js';
+import { policyDefinitionsType } from './definitions.js';
+import { deploymentsType } from './deployments.js';
+import { registerEvaluationJobs } from './jobs.js';
+import { registerRemediationRunner, remediationsType } from './remediations.js';
+import { asyncOperationResultsType, policyStatesType } from './states.js';
+
+export function registerPolicyProvider(registry: Registry, services: Services): void {
+  registry.register(policyDefinitionsType);
+  registry.register(policyAssignmentsType);
+  registry.register(policyStatesType);
+  registry.register(asyncOperationResultsType);
+  registry.register(remediationsType);
+  registry.register(deploymentsType);
+  registerEvaluationJobs(services);
+  registerRemediationRunner(registry, services);
+}

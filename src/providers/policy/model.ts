@@ -1,0 +1,173 @@
+/**
+ * What the policy providers store and share: definitions (vaplane's built-ins and custom ones),
+ * assignments, their compiled forms, the scope an assignment covers and its managed identity.
+ */
+import { uuidFromHash } from '../../arm/auth.js';
+import { ArmError, errors } from '../../arm/errors.js';
+import type { Principal } from '../../arm/identity.js';
+import { keyOf } from '../../arm/resourceId.js';
+import { type BuiltInDefinition, builtInDefinition } from '../../policy/builtins/index.js';
+import {
+  type AssignmentParameterValues,
+  bindParameters,
+  type CompiledDefinition,
+  compileDefinition,
+  type JsonValue,
+  type PolicyDefinitionProperties,
+  PolicyError,
+} from '../../policy/index.js';
+import { type ArmBody, type Db, getResource, listResources, type StoredResource } from '../../store/index.js';
+import { GROUP_SUBSCRIPTION_TYPE, MANAGEMENT_GROUP_TYPE } from '../management/index.js';
+
+export const DEFINITION_TYPE = 'microsoft.authorization/policydefinitions';
+export const SET_DEFINITION_TYPE = 'microsoft.authorization/policysetdefinitions';
+export const ASSIGNMENT_TYPE = 'microsoft.authorization/policyassignments';
+/** Internal rows: one per assignment × evaluated resource (never served as a resource type). */
+export const STATE_TYPE = 'microsoft.policyinsights/policystates';
+export const REMEDIATION_TYPE = 'microsoft.policyinsights/remediations';
+export const DEPLOYMENT_TYPE = 'microsoft.resources/deployments';
+
+export const AUTHORIZATION_POLICY_API_VERSIONS = ['2023-04-01', '2022-06-01', '2021-06-01', '2020-09-01'];
+export const POLICY_INSIGHTS_API_VERSIONS = ['2019-10-01'];
+export const REMEDIATION_API_VERSIONS = ['2021-10-01', '2019-07-01'];
+
+export function builtInDefinitionId(name: string): string {
+  return `/providers/Microsoft.Authorization/policyDefinitions/${name}`;
+}
+
+export function builtInBody(entry: BuiltInDefinition): ArmBody {
+  return {
+    properties: entry.properties,
+    id: builtInDefinitionId(entry.name),
+    type: 'Microsoft.Authorization/policyDefinitions',
+    name: entry.name,
+  };
+}
+
+/** A policy engine error as the ARM error Azure Policy answers with (400 and the engine's code). */
+export function armErrorOf(error: unknown): unknown {
+  if (error instanceof PolicyError)
+    return new ArmError({ status: error.status, code: error.code, message: error.message });
+  return error;
+}
+
+export function compileOrRefuse(properties: PolicyDefinitionProperties, name: string): CompiledDefinition {
+  try {
+    return compileDefinition(properties, { name });
+  } catch (error) {
+    throw armErrorOf(error);
+  }
+}
+
+const compiledCache = new Map<string, { etag: string; compiled: CompiledDefinition }>();
+
+export interface LoadedDefinition {
+  id: string;
+  name: string;
+  body: ArmBody;
+  compiled: CompiledDefinition;
+}
+
+/** The definition an assignment names: a built-in, or a custom one at a management group or subscription. */
+export async function loadDefinition(db: Db, definitionId: string): Promise<LoadedDefinition | undefined> {
+  const builtIn = /^\/providers\/Microsoft\.Authorization\/policyDefinitions\/([^/]+)$/i.exec(definitionId);
+  if (builtIn) {
+    const entry = builtInDefinition(builtIn[1]!);
+    if (!entry) return undefined;
+    const body = builtInBody(entry);
+    return {
+      id: body.id,
+      name: entry.name,
+      body,
+      compiled: compiledFor(`builtin:${entry.name}`, '', entry.properties, entry.name),
+    };
+  }
+  const stored = await getResource(db, keyOf(definitionId));
+  if (!stored || stored.type !== DEFINITION_TYPE) return undefined;
+  return {
+    id: stored.id,
+    name: stored.name,
+    body: stored.body,
+    compiled: compiledFor(stored.key, stored.etag, stored.body.properties, stored.name),
+  };
+}
+
+function compiledFor(
+  key: string,
+  etag: string,
+  properties: PolicyDefinitionProperties,
+  name: string,
+): CompiledDefinition {
+  const cached = compiledCache.get(key);
+  if (cached && cached.etag === etag) return cached.compiled;
+  const compiled = compileOrRefuse(properties, name);
+  compiledCache.set(key, { etag, compiled });
+  return compiled;
+}
+
+export function bindOrRefuse(
+  definition: CompiledDefinition,
+  values: AssignmentParameterValues | undefined,
+  assignmentName: string,
+): Map<string, JsonValue> {
+  try {
+    return bindParameters(definition, values ?? {}, assignmentName);
+  } catch (error) {
+    throw armErrorOf(error);
+  }
+}
+
+/** The subscriptions an assignment scope covers: one, or every one below a management group. */
+export async function subscriptionsUnder(db: Db, scopeId: string): Promise<string[]> {
+  const subscription = /^\/subscriptions\/([^/]+)/i.exec(scopeId);
+  if (subscription) return [subscription[1]!.toLowerCase()];
+  const group = /^\/providers\/Microsoft\.Management\/managementGroups\/([^/]+)$/i.exec(scopeId);
+  if (!group) return [];
+  const groups = await listResources(db, { type: MANAGEMENT_GROUP_TYPE, limit: 100_000 });
+  const links = await listResources(db, { type: GROUP_SUBSCRIPTION_TYPE, limit: 1_000_000 });
+  const wanted = new Set([keyOf(scopeId)]);
+  for (let grown = true; grown; ) {
+    grown = false;
+    for (const candidate of groups) {
+      const parent = candidate.body.properties?.details?.parent?.id;
+      if (!wanted.has(candidate.key) && typeof parent === 'string' && wanted.has(keyOf(parent))) {
+        wanted.add(candidate.key);
+        grown = true;
+      }
+    }
+  }
+  return links.filter((link) => wanted.has(link.parentKey)).map((link) => link.name.toLowerCase());
+}
+
+/** Whether `resourceId` lies in (or is) `scopeId`. */
+export function isWithin(resourceId: string, scopeId: string): boolean {
+  const resource = keyOf(resourceId);
+  const scope = keyOf(scopeId);
+  return resource === scope || resource.startsWith(`${scope}/`);
+}
+
+/** The managed identity of an assignment as RBAC sees it when a remediation acts. */
+export function assignmentPrincipal(assignment: StoredResource, tenantId: string): Principal {
+  const principalId = String(assignment.body.identity?.principalId ?? '');
+  return {
+    objectId: principalId,
+    clientId: principalId,
+    tenantId,
+    name: assignment.name,
+    type: 'ManagedIdentity',
+  };
+}
+
+export function identityPrincipalId(assignmentKey: string): string {
+  return uuidFromHash(`policy-assignment-identity:${assignmentKey}`);
+}
+
+export function definitionNotFound(definitionId: string): ArmError {
+  return new ArmError({
+    status: 404,
+    code: 'PolicyDefinitionNotFound',
+    message: `The policy definition '${definitionId.split('/').pop()}' could not be found.`,
+  });
+}
+
+export { errors };

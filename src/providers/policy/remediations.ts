@@ -1,0 +1,456 @@
+/**
+ * `Microsoft.PolicyInsights/remediations` at management group, subscription and resource group scope.
+ * Creating one picks the assignment's NonCompliant DeployIfNotExists resources within the task's scope
+ * and location filter (at most `resourceCount`) and records one pending deployment per resource. After
+ * the PUT commits, a runner deploys them `parallelDeployments` at a time as the assignment's managed
+ * identity: each template resource is PUT through the registry (RBAC and the owning provider's
+ * validation apply), recorded as a `Microsoft.Resources/deployments`. Failures beyond
+ * `failureThreshold.percentage` stop the task; `cancel` stops it between deployments. The assignment
+ * is then re-evaluated.
+ */
+import { randomUUID } from 'node:crypto';
+import { uuidFromHash } from '../../arm/auth.js';
+import { createDispatcher } from '../../arm/dispatch.js';
+import { ArmError, errors } from '../../arm/errors.js';
+import type { ArmContext, Registry, ResourceTypeDef, Services } from '../../arm/registry.js';
+import { keyOf } from '../../arm/resourceId.js';
+import {
+  checkPreconditions,
+  collectionQuery,
+  listReply,
+  placeTarget,
+  readTarget,
+  resourceReply,
+  writeTarget,
+} from '../../arm/resourceOps.js';
+import { objectBody, optionalObject, rejectUnknown } from '../../arm/validate.js';
+import { renderTemplate } from '../../policy/index.js';
+import {
+  type ArmBody,
+  type Db,
+  getResource,
+  insertResources,
+  inTransaction,
+  listResources,
+  putResource,
+  type StoredResource,
+} from '../../store/index.js';
+import {
+  deploymentScopeId,
+  recordDeployment,
+  templateResourceBody,
+  templateResourceId,
+} from './deployments.js';
+import { assignmentInScope, evaluateAssignment, evaluateSubscription } from './evaluation.js';
+import {
+  ASSIGNMENT_TYPE,
+  assignmentPrincipal,
+  isWithin,
+  REMEDIATION_API_VERSIONS,
+  REMEDIATION_TYPE,
+  STATE_TYPE,
+  subscriptionsUnder,
+} from './model.js';
+
+const REMEDIATION_DEPLOYMENT_TYPE = 'microsoft.policyinsights/remediations/deployments';
+const FINAL_STATES = new Set(['Succeeded', 'Failed', 'Canceled']);
+
+function integerIn(value: unknown, path: string, min: number, max: number, fallback: number): number {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw errors.invalidRequestContent(`The '${path}' must be an integer from ${min} to ${max}.`);
+  }
+  return value;
+}
+
+async function put(ctx: ArmContext) {
+  const body = objectBody(ctx.body);
+  rejectUnknown(body, ['properties', 'id', 'name', 'type', 'systemData'], 'Remediation');
+  const properties = optionalObject(body.properties, 'properties', 'RemediationProperties');
+  rejectUnknown(
+    properties,
+    [
+      'policyAssignmentId',
+      'policyDefinitionReferenceId',
+      'resourceDiscoveryMode',
+      'filters',
+      'resourceCount',
+      'parallelDeployments',
+      'failureThreshold',
+    ],
+    'RemediationProperties',
+    'properties',
+  );
+  const assignmentId = properties.policyAssignmentId;
+  if (typeof assignmentId !== 'string') throw errors.missingRequiredParameter('policyAssignmentId');
+  const assignment = await getResource(ctx.db, keyOf(assignmentId));
+  if (assignment?.type !== ASSIGNMENT_TYPE) {
+    throw new ArmError({
+      status: 404,
+      code: 'PolicyAssignmentNotFound',
+      message: `The policy assignment '${assignmentId}' is not found.`,
+    });
+  }
+  const resourceCount = integerIn(properties.resourceCount, 'properties.resourceCount', 1, 50_000, 500);
+  const parallelDeployments = integerIn(
+    properties.parallelDeployments,
+    'properties.parallelDeployments',
+    1,
+    30,
+    10,
+  );
+  const threshold = optionalObject(
+    properties.failureThreshold,
+    'properties.failureThreshold',
+    'FailureThreshold',
+  );
+  const percentage = threshold.percentage ?? 1;
+  if (typeof percentage !== 'number' || percentage < 0 || percentage > 1) {
+    throw errors.invalidRequestContent(
+      "The 'properties.failureThreshold.percentage' must be a number from 0 to 1.",
+    );
+  }
+  const filters = optionalObject(properties.filters, 'properties.filters', 'RemediationFilters');
+  const locations: string[] = Array.isArray(filters.locations) ? filters.locations.map(String) : [];
+  const placement = await placeTarget(ctx);
+  const existing = await getResource(ctx.db, placement.key);
+  checkPreconditions(ctx, existing);
+  if (existing && !FINAL_STATES.has(existing.body.properties.provisioningState)) {
+    throw errors.conflict('InvalidUpdateRemediationRequest', 'A running remediation cannot be updated.');
+  }
+  const scopeId = ctx.parsed.scope.id;
+  const states = await listResources(ctx.db, {
+    type: STATE_TYPE,
+    parentKey: assignment.key,
+    limit: 1_000_000,
+  });
+  // A management group's scope is its subscriptions, which its id does not prefix.
+  const groupSubscriptions =
+    ctx.parsed.scope.kind === 'managementGroup'
+      ? new Set(await subscriptionsUnder(ctx.db, scopeId))
+      : undefined;
+  const inScope = (state: StoredResource) =>
+    groupSubscriptions
+      ? groupSubscriptions.has(String(state.subscriptionId))
+      : isWithin(String(state.body.resourceId), scopeId);
+  const targets = states
+    .filter(
+      (state) =>
+        state.body.complianceState === 'NonCompliant' &&
+        state.body.policyDefinitionAction === 'deployifnotexists' &&
+        inScope(state) &&
+        (locations.length === 0 ||
+          locations.some(
+            (location) => location.toLowerCase() === String(state.body.resourceLocation).toLowerCase(),
+          )),
+    )
+    .slice(0, resourceCount);
+  const now = ctx.services.clock.now().toISOString();
+  const stored = await writeTarget(
+    ctx,
+    placement,
+    {
+      properties: {
+        policyAssignmentId: assignment.id,
+        policyDefinitionReferenceId: properties.policyDefinitionReferenceId ?? '',
+        resourceDiscoveryMode: properties.resourceDiscoveryMode ?? 'ExistingNonCompliant',
+        provisioningState: 'Accepted',
+        createdOn: now,
+        lastUpdatedOn: now,
+        filters: { locations },
+        deploymentStatus: {
+          totalDeployments: targets.length,
+          successfulDeployments: 0,
+          failedDeployments: 0,
+        },
+        statusMessage: '',
+        correlationId: randomUUID(),
+        resourceCount,
+        parallelDeployments,
+        failureThreshold: { percentage },
+      },
+    },
+    existing,
+  );
+  await ctx.db
+    .deleteFrom('resources')
+    .where('type', '=', REMEDIATION_DEPLOYMENT_TYPE)
+    .where('parent_key', '=', stored.key)
+    .execute();
+  await insertResources(
+    ctx.db,
+    targets.map((state) => {
+      const name = uuidFromHash(`${stored.key}|${state.body.resourceId}`);
+      const key = `${stored.key}/deployments/${name}`;
+      return {
+        key,
+        id: key,
+        type: REMEDIATION_DEPLOYMENT_TYPE,
+        subscriptionId: state.subscriptionId,
+        resourceGroup: state.resourceGroup,
+        parentKey: stored.key,
+        name,
+        body: {
+          remediatedResourceId: state.body.resourceId,
+          resourceLocation: state.body.resourceLocation,
+          status: 'NotStarted',
+          createdOn: now,
+          lastUpdatedOn: now,
+        },
+        etag: '"0"',
+        createdAt: now,
+        updatedAt: now,
+      };
+    }),
+  );
+  return resourceReply(stored, existing ? 200 : 201);
+}
+
+/** The remediation a POST action addresses (the path ends in the action's name). */
+async function actionTarget(ctx: ArmContext): Promise<StoredResource> {
+  const remediation = await getResource(ctx.db, keyOf(ctx.parsed.path.replace(/\/[^/]+\/?$/, '')));
+  if (remediation?.type !== REMEDIATION_TYPE) throw errors.scopedResourceNotFound(ctx.parsed.path);
+  return remediation;
+}
+
+async function cancel(ctx: ArmContext) {
+  const remediation = await actionTarget(ctx);
+  const state = remediation.body.properties.provisioningState;
+  if (FINAL_STATES.has(state)) {
+    throw errors.conflict(
+      'InvalidCancelRemediationRequest',
+      `The remediation is already '${state}' and cannot be canceled.`,
+    );
+  }
+  remediation.body.properties.provisioningState = 'Cancelling';
+  await putResource(ctx.db, remediation);
+  return resourceReply(remediation);
+}
+
+async function listDeployments(ctx: ArmContext) {
+  const remediation = await actionTarget(ctx);
+  const rows = await listResources(ctx.db, {
+    type: REMEDIATION_DEPLOYMENT_TYPE,
+    parentKey: remediation.key,
+    limit: 1_000_000,
+  });
+  return { status: 200, body: { value: rows.map((row) => row.body) } };
+}
+
+export const remediationsType: ResourceTypeDef = {
+  namespace: 'Microsoft.PolicyInsights',
+  type: 'remediations',
+  apiVersions: REMEDIATION_API_VERSIONS,
+  scopes: ['managementGroup', 'subscription', 'resourceGroup'],
+  async get(ctx) {
+    return resourceReply(await readTarget(ctx));
+  },
+  put,
+  async delete(ctx) {
+    const remediation = await getResource(ctx.db, keyOf(ctx.parsed.path));
+    if (!remediation) return { status: 204 };
+    await ctx.db.deleteFrom('resources').where('parent_key', '=', remediation.key).execute();
+    await ctx.db.deleteFrom('resources').where('key', '=', remediation.key).execute();
+    return resourceReply(remediation);
+  },
+  async list(ctx) {
+    return listReply(ctx, await collectionQuery(ctx));
+  },
+  actions: { cancel, listdeployments: listDeployments },
+  readActions: ['listdeployments'],
+};
+
+// ─── The runner ──────────────────────────────────────────────────────────────────────────────────
+
+/** Starts remediations that are Accepted whenever a remediation write commits. */
+export function registerRemediationRunner(registry: Registry, services: Services): void {
+  const dispatch = createDispatcher(registry, services);
+  const running = new Set<string>();
+  let scanning = false;
+
+  async function setProperties(db: Db, key: string, change: ArmBody): Promise<StoredResource | undefined> {
+    const remediation = await getResource(db, key);
+    if (!remediation) return undefined;
+    remediation.body.properties = {
+      ...remediation.body.properties,
+      ...change,
+      lastUpdatedOn: services.clock.now().toISOString(),
+    };
+    await putResource(db, remediation);
+    return remediation;
+  }
+
+  async function deployOne(remediation: StoredResource, row: StoredResource): Promise<boolean> {
+    const now = services.clock.now();
+    const resourceId = String(row.body.remediatedResourceId);
+    let deploymentId: string | undefined;
+    let error: ArmBody | undefined;
+    try {
+      const assignment = await getResource(
+        services.store.db,
+        keyOf(remediation.body.properties.policyAssignmentId),
+      );
+      const target = assignment && (await assignmentInScope(services.store.db, assignment));
+      if (!target) throw errors.scopedResourceNotFound(remediation.body.properties.policyAssignmentId);
+      const subscriptionId = /^\/subscriptions\/([^/]+)/i.exec(resourceId)![1]!.toLowerCase();
+      const [evaluated] = await evaluateSubscription(
+        services.store.db,
+        target,
+        subscriptionId,
+        now,
+        keyOf(resourceId),
+      );
+      const plan =
+        evaluated && 'check' in evaluated.evaluation ? evaluated.evaluation.check.deployment : undefined;
+      if (!evaluated || !plan)
+        throw errors.badRequest(`The resource '${resourceId}' no longer needs a deployment.`);
+      const principal = assignmentPrincipal(assignment, String(assignment.body.identity?.tenantId ?? ''));
+      const scopeId = deploymentScopeId(plan);
+      const rendered = renderTemplate(plan.template, plan.parameters, {
+        now,
+        subscription: evaluated.view.subscription,
+        ...(evaluated.view.resourceGroup && plan.scope.kind === 'resourceGroup'
+          ? { resourceGroup: evaluated.view.resourceGroup }
+          : {}),
+      });
+      const deployment = await inTransaction(services.store.db, (tx) =>
+        recordDeployment(tx, { scopeId, plan, principal, state: 'Running', outputResources: [], now }),
+      );
+      deploymentId = deployment.id;
+      const outputs: string[] = [];
+      for (const resource of rendered.resources) {
+        const id = templateResourceId(scopeId, resource);
+        const apiVersion = String(resource.apiVersion);
+        const reply = await dispatch({
+          method: 'PUT',
+          url: `${id}?api-version=${encodeURIComponent(apiVersion)}`,
+          headers: {},
+          body: templateResourceBody(resource),
+          principal,
+          baseUrl: 'https://management.vaplane.internal',
+        });
+        if (reply.status >= 400)
+          throw new ArmError({
+            status: reply.status,
+            code: 'DeploymentFailed',
+            message: JSON.stringify(reply.body),
+          });
+        outputs.push(id);
+      }
+      await inTransaction(services.store.db, (tx) =>
+        recordDeployment(tx, {
+          scopeId,
+          plan,
+          principal,
+          state: 'Succeeded',
+          outputResources: outputs,
+          now,
+          existing: deployment,
+        }),
+      );
+    } catch (failure) {
+      error =
+        failure instanceof ArmError
+          ? failure.toBody().error
+          : { code: 'InternalServerError', message: 'The deployment failed unexpectedly.' };
+    }
+    await inTransaction(services.store.db, async (tx) => {
+      const current = await getResource(tx, row.key);
+      if (!current) return;
+      current.body = {
+        ...current.body,
+        status: error ? 'Failed' : 'Succeeded',
+        ...(deploymentId ? { deploymentId } : {}),
+        ...(error ? { error } : {}),
+        lastUpdatedOn: services.clock.now().toISOString(),
+      };
+      await putResource(tx, current);
+    });
+    return !error;
+  }
+
+  async function run(key: string): Promise<void> {
+    const started = await inTransaction(services.store.db, async (tx) => {
+      const remediation = await getResource(tx, key);
+      if (remediation?.body.properties.provisioningState !== 'Accepted') return undefined;
+      return setProperties(tx, key, { provisioningState: 'Running' });
+    });
+    if (!started) return;
+    const properties = started.body.properties;
+    const pending = (
+      await listResources(services.store.db, {
+        type: REMEDIATION_DEPLOYMENT_TYPE,
+        parentKey: key,
+        limit: 1_000_000,
+      })
+    ).filter((row) => row.body.status === 'NotStarted');
+    const total = properties.deploymentStatus.totalDeployments as number;
+    let succeeded = 0;
+    let failed = 0;
+    let stopped: 'Failed' | 'Canceled' | undefined;
+    let next = 0;
+    async function worker(): Promise<void> {
+      while (next < pending.length && !stopped) {
+        const current = await getResource(services.store.db, key);
+        if (current?.body.properties.provisioningState === 'Cancelling') {
+          stopped = 'Canceled';
+          return;
+        }
+        const row = pending[next++]!;
+        if (await deployOne(started!, row)) succeeded++;
+        else failed++;
+        await inTransaction(services.store.db, (tx) =>
+          setProperties(tx, key, {
+            deploymentStatus: {
+              totalDeployments: total,
+              successfulDeployments: succeeded,
+              failedDeployments: failed,
+            },
+          }),
+        );
+        if (total > 0 && failed / total > properties.failureThreshold.percentage) stopped = 'Failed';
+      }
+    }
+    await Promise.all(
+      Array.from({ length: Math.min(properties.parallelDeployments, pending.length) }, worker),
+    );
+    await inTransaction(services.store.db, async (tx) => {
+      const assignment = await getResource(tx, keyOf(properties.policyAssignmentId));
+      if (assignment) await evaluateAssignment(tx, assignment, services.clock.now());
+      const current = await getResource(tx, key);
+      const state =
+        stopped ??
+        (current?.body.properties.provisioningState === 'Cancelling'
+          ? 'Canceled'
+          : failed > 0
+            ? 'Failed'
+            : 'Succeeded');
+      await setProperties(tx, key, { provisioningState: state });
+    });
+  }
+
+  async function scan(): Promise<void> {
+    if (scanning) return;
+    scanning = true;
+    try {
+      const accepted = (
+        await listResources(services.store.db, { type: REMEDIATION_TYPE, limit: 100_000 })
+      ).filter(
+        (remediation) =>
+          remediation.body.properties.provisioningState === 'Accepted' && !running.has(remediation.key),
+      );
+      for (const remediation of accepted) {
+        running.add(remediation.key);
+        void run(remediation.key)
+          .catch(() => setProperties(services.store.db, remediation.key, { provisioningState: 'Failed' }))
+          .finally(() => running.delete(remediation.key));
+      }
+    } finally {
+      scanning = false;
+    }
+  }
+
+  services.onInvalidate((type) => {
+    if (type === REMEDIATION_TYPE) void scan().catch(() => undefined);
+  });
+}
