@@ -31,12 +31,14 @@ const available = chromiumAvailable();
 if (!available) console.log('portal e2e skipped: /usr/bin/chromium is absent (apt-get install chromium)');
 
 const SUBSCRIPTION_NAME = 'Contoso Transition';
+const AGENTLESS_SUBSCRIPTION_NAME = 'Contoso Agentless';
 const GROUP = 'rg-transition';
 const CONNECTOR = 'gcp-contoso-prod';
 
 let t: TestServer;
 let browser: Browser;
 let subscriptionId: string;
+let agentlessSubscriptionId: string;
 let connectorId: string;
 const machineIds: Record<string, string> = {};
 /** Axe findings per page, checked together at the end so one run reports every page. */
@@ -153,6 +155,23 @@ describe.skipIf(!available)('the portal in Chromium', () => {
     t = await startTestServer({ lroDelayMs: 300 });
     await seedDemoEstate(t.server.store.db, { tenantId: t.server.tenantId, now: new Date() });
     await seedTransitionSubscription();
+    agentlessSubscriptionId = randomUUID();
+    await addSubscription(t.server, {
+      subscriptionId: agentlessSubscriptionId,
+      displayName: AGENTLESS_SUBSCRIPTION_NAME,
+    });
+    const plan = await t.inject({
+      method: 'PUT',
+      url: `/subscriptions/${agentlessSubscriptionId}/providers/Microsoft.Security/pricings/VirtualMachines?api-version=2024-01-01`,
+      body: {
+        properties: {
+          pricingTier: 'Standard',
+          subPlan: 'P2',
+          extensions: [{ name: 'AgentlessVmScanning', isEnabled: 'False' }],
+        },
+      },
+    });
+    expect(plan.status, plan.text).toBeLessThan(300);
     browser = await launchChromium();
   });
 
@@ -310,6 +329,50 @@ describe.skipIf(!available)('the portal in Chromium', () => {
     await page.getByRole('link', { name: 'Integrations' }).click();
     await page.getByRole('table', { name: 'Integrations' }).waitFor();
     await scan(page, '10-integrations');
+    expect(pageErrors).toEqual([]);
+    await context.close();
+  });
+
+  it('on Plan 2, Agentless scanning for machines satisfies the check instead, and Save turns it on in the plan', async () => {
+    const { context, page, pageErrors } = await newPortalPage(browser);
+    const writes = recordWrites(page);
+    await signInWithToken(page, t.url, await t.token());
+    await page.getByRole('link', { name: 'Environment settings' }).click();
+    await page.getByRole('tree').getByText(AGENTLESS_SUBSCRIPTION_NAME, { exact: true }).click();
+    await page.getByRole('link', { name: 'Defender plans' }).click();
+    await page.getByRole('link', { name: 'Settings (Defender for Servers)' }).click();
+    await page.getByRole('switch', { name: 'Vulnerability assessment for machines' }).click();
+    await page.getByRole('button', { name: 'Edit configuration' }).click();
+    const pane = page.getByRole('dialog', { name: 'Vulnerability assessment for machines' });
+    await pane.getByText('Microsoft Defender Vulnerability Management', { exact: true }).click();
+    await pane.getByRole('button', { name: 'Apply' }).click();
+    await pane.waitFor({ state: 'detached' });
+    await page.getByRole('switch', { name: 'Agentless scanning for machines' }).click();
+    await page.getByTestId('va-problem').waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByTestId('saved').waitFor();
+
+    expect(writes.map((write) => `${write.method} ${write.url.pathname}`)).toEqual([
+      `PUT /subscriptions/${agentlessSubscriptionId}/providers/Microsoft.Security/pricings/VirtualMachines`,
+      `PUT /subscriptions/${agentlessSubscriptionId}/providers/Microsoft.Security/serverVulnerabilityAssessmentsSettings/AzureServersSetting`,
+    ]);
+    const sentPlan = JSON.parse(writes[0]!.body!);
+    expect(sentPlan.properties).toMatchObject({ pricingTier: 'Standard', subPlan: 'P2' });
+    expect(sentPlan.properties.extensions).toContainEqual({ name: 'AgentlessVmScanning', isEnabled: 'True' });
+
+    const pricing = await t.inject({
+      method: 'GET',
+      url: `/subscriptions/${agentlessSubscriptionId}/providers/Microsoft.Security/pricings/VirtualMachines?api-version=2024-01-01`,
+    });
+    expect(pricing.body.properties.extensions).toContainEqual(
+      expect.objectContaining({ name: 'AgentlessVmScanning', isEnabled: 'True' }),
+    );
+    const setting = await t.inject({
+      method: 'GET',
+      url: `/subscriptions/${agentlessSubscriptionId}/providers/Microsoft.Security/serverVulnerabilityAssessmentsSettings/AzureServersSetting?api-version=2023-05-01`,
+    });
+    expect(setting.body.properties.selectedProvider).toBe('MdeTvm');
     expect(pageErrors).toEqual([]);
     await context.close();
   });
