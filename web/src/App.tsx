@@ -11,8 +11,12 @@
  *   #/machines?subscription=&os=&power=&provider=&legacy=   the machine list
  *   #/machines/{machine id}                     one machine
  *
- * The policy pages (issue 6 item 6: Definitions, Assign, compliance, remediation) will live under
- * #/policy/… and join the "Management" section of the navigation.
+ *   #/policy[/definitions]                      Policy definitions (search, built-in/custom)
+ *   #/policy/definitions/{definition id}        one definition, and Assign
+ *   #/policy/assign?definition=                 Assign policy (Basics, Parameters, Remediation, Review + create)
+ *   #/policy/compliance?scope=                  compliance by assignment
+ *   #/policy/compliance/assignment?id=          one assignment's compliance by resource
+ *   #/policy/remediation?scope=                 remediation tasks with progress
  */
 
 import { useSessionContext } from './auth/session';
@@ -25,6 +29,10 @@ import { MachinePage } from './pages/MachinePage';
 import { Machines } from './pages/Machines';
 import { NotFound } from './pages/NotFound';
 import { Overview } from './pages/Overview';
+import { Assign } from './pages/policy/Assign';
+import { AssignmentCompliance, Compliance } from './pages/policy/Compliance';
+import { DefinitionPage, Definitions } from './pages/policy/Definitions';
+import { Remediations } from './pages/policy/Remediations';
 import { SignIn } from './pages/SignIn';
 import { SubscriptionPage } from './pages/SubscriptionPage';
 import { type Route, useRoute } from './router';
@@ -43,6 +51,18 @@ function pageFor(route: Route): { section: Section; page: React.ReactNode } {
   if (first === 'machines') {
     if (second === undefined) return { section: 'machines', page: <Machines query={route.query} /> };
     return { section: 'machines', page: <MachinePage machineId={second} /> };
+  }
+  if (first === 'policy') {
+    if (second === undefined || (second === 'definitions' && third === undefined))
+      return { section: 'policy', page: <Definitions /> };
+    if (second === 'definitions' && third)
+      return { section: 'policy', page: <DefinitionPage definitionId={third} /> };
+    if (second === 'assign')
+      return { section: 'policy', page: <Assign definitionId={route.query.get('definition') ?? ''} /> };
+    if (second === 'compliance' && third === 'assignment')
+      return { section: 'policy', page: <AssignmentCompliance assignmentId={route.query.get('id') ?? ''} /> };
+    if (second === 'compliance') return { section: 'policy', page: <Compliance query={route.query} /> };
+    if (second === 'remediation') return { section: 'policy', page: <Remediations query={route.query} /> };
   }
   return { section: 'overview', page: <NotFound path={route.path} /> };
 }

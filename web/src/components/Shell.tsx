@@ -16,6 +16,7 @@ import {
 import {
   Board20Regular,
   DesktopMac20Regular,
+  DocumentBulletList20Regular,
   Settings20Regular,
   ShieldKeyhole20Regular,
 } from '@fluentui/react-icons';
@@ -67,7 +68,7 @@ const useStyles = makeStyles({
   grants: { margin: 0, paddingLeft: '16px' },
 });
 
-export type Section = 'overview' | 'environment' | 'machines';
+export type Section = 'overview' | 'environment' | 'machines' | 'policy';
 
 const NARROW = '(max-width: 900px)';
 
@@ -203,7 +204,14 @@ export function Shell({ section, children }: { section: Section; children: React
             >
               Environment settings
             </NavItem>
-            {/* Policy (Definitions, Assignments, Compliance, Remediation) joins this section with issue 6 item 6. */}
+            <NavItem
+              href="#/policy"
+              value="policy"
+              icon={<DocumentBulletList20Regular />}
+              onClick={() => narrow && setOpen(false)}
+            >
+              Policy
+            </NavItem>
           </NavDrawerBody>
         </NavDrawer>
         <main id="main" className={styles.main} tabIndex={-1}>
