@@ -8,6 +8,7 @@ import { bootstrapTenant, tokenFor } from '../bootstrap.js';
 import { grantRole } from '../providers/authorization/index.js';
 import { createServer } from '../server.js';
 import { DEFAULT_DB, openStore } from '../store/index.js';
+import { addVerifyAndReportCommands } from '../transition/cliVerify.js';
 
 function parseDate(value: string): Date {
   const date = new Date(value);
@@ -318,6 +319,7 @@ export function buildCli(): Command {
       }
     });
 
+  addVerifyAndReportCommands(program);
   return program;
 }
 
