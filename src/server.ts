@@ -97,6 +97,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Vaplane
     onInvalidate(listener) {
       listeners.push(listener);
     },
+    writeChecks: [],
   };
   services.onInvalidate((type) => {
     if (type.startsWith('microsoft.authorization/') || type.startsWith('microsoft.management/'))

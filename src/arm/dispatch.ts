@@ -140,7 +140,15 @@ export function createDispatcher(registry: Registry, services: Services) {
     };
     let reply: ArmReply;
     if (resolved.writes) {
-      reply = await inTransaction(services.store.db, (tx) => resolved.handler({ ...base, db: tx }));
+      reply = await inTransaction(services.store.db, async (tx) => {
+        const ctx = { ...base, db: tx };
+        const written = await resolved.handler(ctx);
+        // Checks judge the resource as stored, defaults applied; a throw rolls the whole write back.
+        if (method === 'PUT' || method === 'PATCH') {
+          for (const check of services.writeChecks) await check(ctx, written);
+        }
+        return written;
+      });
       services.invalidate(fullType(resolved.def).toLowerCase());
     } else {
       reply = await resolved.handler({ ...base, db: services.store.db });

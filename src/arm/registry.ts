@@ -43,7 +43,15 @@ export interface Services {
   /** Called after a write commits: caches keyed by type drop what they hold. */
   invalidate(type: string): void;
   onInvalidate(listener: (type: string) => void): void;
+  /**
+   * Run after a PUT or PATCH handler, inside its transaction, with the reply it made: a check that
+   * throws refuses the request and rolls the write back (Azure Policy's Deny).
+   */
+  writeChecks: WriteCheck[];
 }
+
+/** `ctx.db` is the write's transaction: the resource as written is readable there, not yet committed. */
+export type WriteCheck = (ctx: ArmContext, reply: ArmReply) => Promise<void>;
 
 export type Handler = (ctx: ArmContext) => Promise<ArmReply>;
 

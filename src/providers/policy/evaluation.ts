@@ -41,11 +41,24 @@ import {
 
 const VA_ASSESSMENT_KEY = 'ffff0522-1e88-47fc-8382-2a80ba848f5d';
 /** Types that are vaplane's or ARM's bookkeeping, never evaluated. */
-const NOT_EVALUATED = (type: string) =>
+export const NOT_EVALUATED = (type: string) =>
   type.startsWith('microsoft.authorization/') ||
   type.startsWith('microsoft.policyinsights/') ||
   type === 'microsoft.resources/deployments' ||
   type === SUBSCRIPTION_TYPE;
+
+/**
+ * A stored body as Azure Policy sees it: resource groups are `Microsoft.Resources/subscriptions/
+ * resourceGroups` (the type Microsoft's rules match, e.g. 96670d01), and an extension resource's type
+ * is its own (`Microsoft.Security/serverVulnerabilityAssessments`), not the path-like type ARM echoes.
+ */
+export function policyBody(row: StoredResource): ArmResource {
+  const body = row.body as ArmResource;
+  if (row.type === RESOURCE_GROUP_TYPE)
+    return { ...body, type: 'Microsoft.Resources/subscriptions/resourceGroups' };
+  const extension = /(?:^|\/)providers\/([^/]+\/[^/]+)$/i.exec(String(body.type ?? ''));
+  return extension ? { ...body, type: extension[1]! } : body;
+}
 
 export interface AssignmentInScope {
   assignment: StoredResource;
@@ -89,7 +102,10 @@ export async function assignmentsFor(db: Db, subscriptionId: string): Promise<St
   return applying;
 }
 
-async function subscriptionContext(db: Db, subscriptionId: string): Promise<SubscriptionContext | undefined> {
+export async function subscriptionContext(
+  db: Db,
+  subscriptionId: string,
+): Promise<SubscriptionContext | undefined> {
   const row = await getResource(db, `/subscriptions/${subscriptionId}`);
   if (!row) return undefined;
   return {
@@ -191,7 +207,7 @@ export async function evaluateSubscription(
 
   function viewOf(row: StoredResource): ResourceView {
     const group = row.resourceGroup ? groupContext.get(row.resourceGroup) : undefined;
-    return resourceView(row.body as ArmResource, subscription!, group);
+    return resourceView(policyBody(row), subscription!, group);
   }
 
   const evaluated: EvaluatedResource[] = [];

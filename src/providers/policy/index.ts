@@ -6,6 +6,7 @@
 import type { Registry, Services } from '../../arm/registry.js';
 import { policyAssignmentsType } from './assignments.js';
 import { policyDefinitionsType } from './definitions.js';
+import { registerDenyCheck } from './deny.js';
 import { deploymentsType } from './deployments.js';
 import { registerEvaluationJobs } from './jobs.js';
 import { registerRemediationRunner, remediationsType } from './remediations.js';
@@ -20,4 +21,5 @@ export function registerPolicyProvider(registry: Registry, services: Services): 
   registry.register(deploymentsType);
   registerEvaluationJobs(services);
   registerRemediationRunner(registry, services);
+  registerDenyCheck(services);
 }
