@@ -2,7 +2,8 @@
  * Azure Policy over the public API: `Microsoft.Authorization` policyDefinitions and policyAssignments,
  * `Microsoft.PolicyInsights` policyStates and remediations, at the api-versions the Azure portal sends.
  */
-import type { ArmClient } from '../../arm/client';
+import { type ArmClient, ArmRequestError } from '../../arm/client';
+import { API } from '../../arm/versions';
 import { loadGrants, type RoleDefinition, roleAllows } from '../../auth/access';
 
 export const POLICY_API = {
@@ -84,24 +85,57 @@ export interface Remediation {
 
 export const DEPLOYING_EFFECTS = ['deployifnotexists', 'modify'];
 
-/** The definitions a tenant sees: built-ins and custom ones at the root management group. */
+/** The first subscription the principal sees: where a principal without tenant-wide read reads definitions. */
+async function firstSubscriptionScope(client: ArmClient, signal?: AbortSignal): Promise<string | undefined> {
+  const page = await client.page<{ subscriptionId: string }>('/subscriptions', {
+    apiVersion: API.subscriptions,
+    signal,
+  });
+  const first = page.value[0]?.subscriptionId;
+  return first ? `/subscriptions/${first}` : undefined;
+}
+
+function refused(error: unknown): boolean {
+  return error instanceof ArmRequestError && error.status === 403;
+}
+
+/**
+ * The definitions a tenant sees: built-ins and custom ones at the root management group, or — for a
+ * principal whose roles stop at a subscription — as that subscription lists them.
+ */
 export async function listDefinitions(
   client: ArmClient,
   tenantId: string,
   signal?: AbortSignal,
 ): Promise<PolicyDefinition[]> {
-  return client.listAll<PolicyDefinition>(
-    `/providers/Microsoft.Management/managementGroups/${tenantId}/providers/Microsoft.Authorization/policyDefinitions`,
-    { apiVersion: POLICY_API.authorization, signal },
-  );
+  const list = (scope: string) =>
+    client.listAll<PolicyDefinition>(`${scope}/providers/Microsoft.Authorization/policyDefinitions`, {
+      apiVersion: POLICY_API.authorization,
+      signal,
+    });
+  try {
+    return await list(`/providers/Microsoft.Management/managementGroups/${tenantId}`);
+  } catch (error) {
+    const scope = refused(error) ? await firstSubscriptionScope(client, signal) : undefined;
+    if (!scope) throw error;
+    return list(scope);
+  }
 }
 
-export function getDefinition(
+/** A definition by id; a built-in refused at the tenant is read through the principal's subscription. */
+export async function getDefinition(
   client: ArmClient,
   id: string,
   signal?: AbortSignal,
 ): Promise<PolicyDefinition> {
-  return client.get<PolicyDefinition>(id, { apiVersion: POLICY_API.authorization, signal });
+  try {
+    return await client.get<PolicyDefinition>(id, { apiVersion: POLICY_API.authorization, signal });
+  } catch (error) {
+    const tenantLevel = /^\/providers\/Microsoft\.Authorization\//i.test(id);
+    const scope = refused(error) && tenantLevel ? await firstSubscriptionScope(client, signal) : undefined;
+    if (!scope) throw error;
+    return client.get<PolicyDefinition>(`${scope}${id}`, { apiVersion: POLICY_API.authorization, signal });
+  }
 }
 
 /** The effect a definition has with these parameter values (`[parameters('effect')]` resolved). */
