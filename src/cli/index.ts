@@ -1,4 +1,4 @@
-/** The `vaplane` command line: serve, token, principal, estate. */
+/** The `vaplane` command line: serve, token, principal, estate, transition. */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_TENANT_ID, loadSigningKeys } from '../arm/auth.js';
@@ -9,6 +9,7 @@ import { grantRole } from '../providers/authorization/index.js';
 import { createServer } from '../server.js';
 import { DEFAULT_DB, openStore } from '../store/index.js';
 import { addVerifyAndReportCommands } from '../transition/cliVerify.js';
+import { transitionCommand } from './transition.js';
 
 function parseDate(value: string): Date {
   const date = new Date(value);
@@ -319,6 +320,7 @@ export function buildCli(): Command {
       }
     });
 
+  program.addCommand(transitionCommand());
   addVerifyAndReportCommands(program);
   return program;
 }

@@ -1,4 +1,17 @@
-/** The transition's ARM client and the requests it sends; plan, apply and verify build on these. */
+/** The transition: its ARM client and requests, discovery, the plan, apply with its journal, and terminal output. */
+
+export {
+  type ActionCounts,
+  type ApplyEvent,
+  type ApplyOptions,
+  type ApplyOutcome,
+  type ApplyReport,
+  applyPlan,
+  type JournalView,
+  restoreActionOf,
+  type StaleChange,
+  withTvm,
+} from './apply.js';
 export {
   type ArmClient,
   type ArmClientOptions,
@@ -8,8 +21,45 @@ export {
   createArmClientFor,
   DEFAULT_MAX_CONCURRENCY,
 } from './client.js';
+export {
+  type DiscoveredMachine,
+  type DiscoveredSubscription,
+  type Discovery,
+  type DiscoveryProgress,
+  describeScope,
+  discoverEstate,
+  parseScope,
+  type Scope,
+} from './discovery.js';
 export { ArmClientError, type ArmErrorDetail, ArmRequestError } from './errors.js';
+export {
+  type DeclaredStep,
+  defaultJournalPath,
+  type Journal,
+  JournalError,
+  type JournalSummary,
+  openJournal,
+  peekJournal,
+  readJournal,
+  type StepKind,
+  type StepState,
+} from './journal.js';
 export type { PollingOptions } from './operations.js';
+export {
+  ACTION_KINDS,
+  type ActionKind,
+  buildPlan,
+  type FixPrerequisites,
+  PLAN_SCHEMA,
+  PlanFileError,
+  type PlannedAction,
+  type PlannedSubscription,
+  parsePlan,
+  SKIP_REASONS,
+  type SkippedItem,
+  type SkipReason,
+  type TransitionPlan,
+} from './plan.js';
 export {
   ARM_LIMITS,
   type BucketLimit,
@@ -23,14 +73,53 @@ export {
   API_VERSIONS,
   type ArmMethod,
   type ArmRequest,
+  deleteArcExtension,
+  deleteLegacyVa,
+  deleteMachineExtension,
   deleteVmExtension,
+  enableEndpointProtection,
+  getEndpointProtection,
+  getLegacyVa,
+  getMachine,
+  getMachineExtension,
+  getManagementGroupChildren,
   getSecurityConnector,
+  getServersPricing,
+  getSubscription,
   getVaSetting,
+  listArcMachines,
+  listLegacyVa,
+  listMachineExtensions,
+  listSecurityConnectors,
+  listSecuritySolutions,
+  listSubscriptions,
+  listVirtualMachines,
+  type MachineKind,
+  machineOf,
   putSecurityConnector,
+  putServersPricing,
   type SecurityConnector,
   type SelectedProvider,
   securityConnectorPath,
   setVaProvider,
+  type VmPowerAction,
   vaSettingPath,
+  vmPowerAction,
 } from './requests.js';
-export { type ArmConnection, type ArmTarget, connectionFor, type VaplaneAuth } from './target.js';
+export {
+  type ArmConnection,
+  type ArmTarget,
+  AZURE_ENDPOINT,
+  connectionFor,
+  type VaplaneAuth,
+} from './target.js';
+export {
+  bar,
+  createProgressLine,
+  formatDuration,
+  type Output,
+  rateAndEta,
+  renderApplyReport,
+  renderPlan,
+  renderStatus,
+} from './terminal.js';
