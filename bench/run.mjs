@@ -32,7 +32,7 @@ const { values: options } = parseArgs({
     duration: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '3' },
     connections: { type: 'string', default: '32' },
-    cases: { type: 'string', default: 'bare,get,put,estate' },
+    cases: { type: 'string', default: 'bare,get,put,estate,portal' },
     subscriptions: { type: 'string', default: '10000' },
     machines: { type: 'string', default: '200000' },
     profile: { type: 'boolean', default: false },
@@ -395,6 +395,12 @@ try {
   if (cases.has('estate')) {
     console.log(`  estate: ${options.subscriptions} subscriptions, ${options.machines} machines …`);
     results.estate = await measureEstate();
+  }
+  if (cases.has('portal')) {
+    // The portal's figures (bench/portal.mjs prints them; recorded by hand under "Portal" in docs/benchmarks.md).
+    const child = start('portal.mjs', [options.subscriptions, options.machines]);
+    results.portal = await child.ready;
+    await child.stop();
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
