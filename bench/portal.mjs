@@ -84,9 +84,9 @@ const figures = {
   firstRowMs: times.map((time) => Math.round(time)),
   firstRowMedianMs: Math.round(median(times)),
 };
-process.send?.(figures);
 console.log(
   `portal: ${scripts.length} scripts, ${(raw / 1024).toFixed(1)} KiB (${(gzip / 1024).toFixed(1)} KiB gzip); ` +
     `first machine row on ${subscriptions.toLocaleString('en')} subscriptions × ${machines.toLocaleString('en')} machines: ` +
     `median ${figures.firstRowMedianMs} ms of ${RUNS} (${figures.firstRowMs.join(', ')} ms)`,
 );
+process.send?.(figures);
