@@ -9,6 +9,7 @@
  * Bodies are read as plain JSON at the edge and reduced to the values the plan compares; nothing
  * here knows whether it talks to Azure or to vaplane.
  */
+import { SECURITY_CONNECTOR_TAG } from '../coverage/index.js';
 import type { ArmClient } from './client.js';
 import { createLimiter, forEachLimited } from './concurrency.js';
 import { ArmRequestError } from './errors.js';
@@ -63,6 +64,8 @@ export type DiscoveredMachine =
       name: string;
       /** `Connected`, `Disconnected`, `Error`, `Expired`. */
       status: string;
+      /** Onboarded by a multicloud connector (tag `MDFCSecurityConnector`, §10.3): the connector governs it. */
+      connectorOnboarded: boolean;
       extensions: DiscoveredExtension[];
       legacyVa: DiscoveredLegacyVa[];
     };
@@ -236,6 +239,11 @@ export function powerStateOfVm(body: unknown): PowerState {
 
 export function arcStatusOf(body: unknown): string {
   return (isObject(body) && isObject(body.properties) && text(body.properties.status)) || 'Unknown';
+}
+
+function hasConnectorTag(body: unknown): boolean {
+  const tags = isObject(body) && isObject(body.tags) ? body.tags : {};
+  return Object.keys(tags).some((tag) => same(tag, SECURITY_CONNECTOR_TAG));
 }
 
 export function extensionOf(body: unknown): DiscoveredExtension | null {
@@ -488,7 +496,7 @@ async function discoverSubscription(
       machines.push(
         kind === 'virtualMachine'
           ? { kind, ...common, powerState: powerStateOfVm(body) }
-          : { kind, ...common, status: arcStatusOf(body) },
+          : { kind, ...common, status: arcStatusOf(body), connectorOnboarded: hasConnectorTag(body) },
       );
     } catch (error) {
       // A machine deleted between the list and its reads is simply not part of the estate.

@@ -6,8 +6,11 @@
  * Rules (decisions in README.md):
  * - Prerequisites per subscription: Defender for Servers must allow MDVM (Free blocks); with Plan 1
  *   Endpoint protection (`settings/WDATP`) must be on; with Plan 2 Endpoint protection or agentless
- *   scanning (`pricings/VirtualMachines` extension `AgentlessVmScanning`). `--fix-prerequisites` adds
- *   the action that turns one on. A blocked subscription gets no Azure-side action.
+ *   scanning (`pricings/VirtualMachines` extension `AgentlessVmScanning`) — but the subscription's own
+ *   Arc machines only through Endpoint protection (agentless covers Azure VMs). `--fix-prerequisites`
+ *   adds the action that turns one on. A blocked subscription gets no `setVaProvider`; its built-in Qualys
+ *   leftovers are still removed once the scanner is retired (they cover nothing any more), but held
+ *   back before the retirement, when removing them would leave machines without a scanner.
  * - `setVaProvider` where the subscription has no `AzureServersSetting`, except where a BYOL VA
  *   solution covers it: `MdeTvm` would show MDVM findings instead of the partner's (§7).
  * - `flipConnector` where a connector's Defender for Servers offering auto-provisions anything but
@@ -18,7 +21,12 @@
  *   machine. A VM that is not running is skipped with the action `apply --start-stopped` would take.
  */
 import { randomUUID } from 'node:crypto';
-import { armTrue, byolPartnerOfTemplate, isLegacyQualysExtension } from '../coverage/index.js';
+import {
+  armTrue,
+  byolPartnerOfTemplate,
+  isLegacyQualysExtension,
+  isQualysRetired,
+} from '../coverage/index.js';
 import type {
   DiscoveredConnector,
   DiscoveredMachine,
@@ -118,6 +126,7 @@ export type ActionOf<K extends ActionKind> = Extract<PlannedAction, { kind: K }>
 export const SKIP_REASONS = [
   'subscriptionUnreadable',
   'subscriptionBlocked',
+  'arcNeedsEndpointProtection',
   'byolKeepsPartner',
   'connectorVaOff',
   'legacyVaBusy',
@@ -214,6 +223,18 @@ export function isRunning(powerState: string): boolean {
 interface Prerequisites {
   status: PrerequisiteStatus;
   fix?: 'enableWdatp' | 'enableAgentless';
+  /** Arc machines outside connectors that agentless scanning does not reach, when Endpoint protection stays off. */
+  uncoveredArcMachines?: number;
+}
+
+/**
+ * Arc machines the subscription's own plan governs: agentless scanning covers Azure VMs (and connector
+ * instances) only; on-premises machines are scanned through the MDE sensor (§11).
+ */
+function onPremisesArcMachines(subscription: DiscoveredSubscription): number {
+  return subscription.machines.filter(
+    (machine) => machine.kind === 'arcMachine' && !machine.connectorOnboarded,
+  ).length;
 }
 
 export function prerequisitesOf(
@@ -246,8 +267,14 @@ export function prerequisitesOf(
       },
     };
   }
-  if (agentlessEnabled(subscription.pricing)) return { status: { status: 'met', via: 'agentlessScanning' } };
-  if (fix === 'endpoint-protection') {
+  const arcMachines = onPremisesArcMachines(subscription);
+  if (agentlessEnabled(subscription.pricing)) {
+    if (arcMachines > 0 && (fix === 'auto' || fix === 'endpoint-protection')) {
+      return { status: { status: 'fixedByPlan', via: 'endpointProtection' }, fix: 'enableWdatp' };
+    }
+    return { status: { status: 'met', via: 'agentlessScanning' }, uncoveredArcMachines: arcMachines };
+  }
+  if (fix === 'endpoint-protection' || (fix === 'auto' && arcMachines > 0)) {
     return { status: { status: 'fixedByPlan', via: 'endpointProtection' }, fix: 'enableWdatp' };
   }
   if (fix === 'auto' || fix === 'agentless') {
@@ -432,17 +459,27 @@ export function buildPlan(discovery: Discovery, options: BuildPlanOptions): Tran
     const prerequisites = prerequisitesOf(subscription, options.fixPrerequisites);
     const found = subscriptionActions(subscription);
     const mine: PlannedAction[] = [];
+    const blocked = prerequisites.status.status === 'blocked';
+    const cleanupAllowed = !blocked || isQualysRetired(options.now);
     if (prerequisites.status.status === 'blocked') {
+      const held = cleanupAllowed
+        ? found.azure.filter((action) => action.kind === 'setVaProvider')
+        : [...found.azure, ...found.skipped.flatMap((item) => item.deferred ?? [])];
       const heldBack: Partial<Record<ActionKind, number>> = {};
-      const held = [...found.azure, ...found.skipped.flatMap((item) => item.deferred ?? [])];
       for (const action of held) heldBack[action.kind] = (heldBack[action.kind] ?? 0) + 1;
-      skipped.push({
-        reason: 'subscriptionBlocked',
-        subscriptionId: id,
-        target: `/subscriptions/${id}`,
-        message: prerequisites.status.reason,
-        heldBack,
-      });
+      // A BYOL subscription keeps its partner (its own skip says so): MDVM's prerequisites hold nothing back there.
+      if (held.length > 0 || found.byol.length === 0) {
+        skipped.push({
+          reason: 'subscriptionBlocked',
+          subscriptionId: id,
+          target: `/subscriptions/${id}`,
+          message: cleanupAllowed
+            ? `${prerequisites.status.reason} The built-in Qualys leftovers are removed all the same: the scanner is retired.`
+            : prerequisites.status.reason,
+          heldBack,
+        });
+      }
+      if (cleanupAllowed) mine.push(...found.azure.filter((action) => action.kind !== 'setVaProvider'));
     } else {
       if (prerequisites.fix === 'enableWdatp') {
         const target = endpointProtectionPath(id);
@@ -454,7 +491,9 @@ export function buildPlan(discovery: Discovery, options: BuildPlanOptions): Tran
           why:
             serversPlanOf(subscription.pricing) === 'P1'
               ? 'Plan 1 scans through the MDE sensor only: turn Endpoint protection (WDATP) on.'
-              : 'No scanner is on for MDVM: turn Endpoint protection (WDATP) on (--fix-prerequisites endpoint-protection).',
+              : onPremisesArcMachines(subscription) > 0
+                ? `Agentless scanning covers Azure VMs only; the ${onPremisesArcMachines(subscription)} Arc machines are scanned through the MDE sensor: turn Endpoint protection (WDATP) on.`
+                : 'No scanner is on for MDVM: turn Endpoint protection (WDATP) on (--fix-prerequisites endpoint-protection).',
           request: describeRequest(enableEndpointProtection(id)),
           observed: {
             endpointProtection: { enabled: subscription.endpointProtection.enabled },
@@ -480,14 +519,22 @@ export function buildPlan(discovery: Discovery, options: BuildPlanOptions): Tran
         });
       }
       mine.push(...found.azure);
+      if (prerequisites.uncoveredArcMachines) {
+        skipped.push({
+          reason: 'arcNeedsEndpointProtection',
+          subscriptionId: id,
+          target: endpointProtectionPath(id),
+          message: `Endpoint protection (WDATP) is off and agentless scanning covers Azure VMs only: the ${prerequisites.uncoveredArcMachines} Arc machines get no MDVM scanner. Plan with \`--fix-prerequisites\` to turn Endpoint protection on.`,
+        });
+      }
     }
     for (const connector of subscription.connectors) {
       const flip = connectorFlip(id, connector);
       if (flip.action) mine.push(flip.action);
       if (flip.skipped) skipped.push(flip.skipped);
     }
-    // A blocked subscription's own skips (stopped machines, BYOL) are part of what it holds back.
-    if (prerequisites.status.status !== 'blocked') skipped.push(...found.skipped);
+    // Before the retirement, a blocked subscription's own skips are part of what it holds back.
+    if (cleanupAllowed) skipped.push(...found.skipped);
     mine.sort((a, b) => PHASE_OF[a.kind] - PHASE_OF[b.kind] || a.target.localeCompare(b.target));
     actions.push(...mine);
     subscriptions.push({

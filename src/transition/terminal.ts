@@ -51,7 +51,8 @@ export function createProgressLine(output: Output, options: { minIntervalMs?: nu
   const interval = options.minIntervalMs ?? 100;
   let last = 0;
   let shown = '';
-  const width = () => Math.max(20, (output.columns ?? 100) - 1);
+  // A pseudo-terminal may report no size (0): assume a common width then.
+  const width = () => Math.max(20, (output.columns || 100) - 1);
   const clear = () => {
     if (shown) output.write(`\r${' '.repeat(Math.min(shown.length, width()))}\r`);
     shown = '';
@@ -126,12 +127,14 @@ export function renderPlan(plan: TransitionPlan, options: { file?: string }): st
       `${subscription.actions} action${subscription.actions === 1 ? '' : 's'}`,
     ];
   });
+  const nameWidth = Math.min(32, Math.max(0, ...rows.map((row) => row[1]!.length)));
+  const name = (text: string) =>
+    text.length > nameWidth ? `${text.slice(0, nameWidth - 1)}…` : text.padEnd(nameWidth);
   lines.push(
     rows.length > 0
       ? rows
           .map(
-            (row) =>
-              `  ${row[0]}  ${row[1]!.padEnd(24)}  ${row[2]!.padEnd(4)}  ${row[3]!.padEnd(36)}  ${row[4]}`,
+            (row) => `  ${row[0]}  ${name(row[1]!)}  ${row[2]!.padEnd(4)}  ${row[3]!.padEnd(36)}  ${row[4]}`,
           )
           .join('\n')
       : '  (none in scope)',
@@ -161,6 +164,7 @@ export function renderPlan(plan: TransitionPlan, options: { file?: string }): st
       machineNotRunning: 'apply --start-stopped starts, cleans and restores them',
       subscriptionBlocked: 'prerequisites not met',
       byolKeepsPartner: 'BYOL partner solutions stay in charge',
+      arcNeedsEndpointProtection: 'Arc machines need Endpoint protection (--fix-prerequisites)',
     };
     lines.push(
       table(

@@ -121,13 +121,13 @@ describe('vaplane transition apply', () => {
 
     const scope = [ready, p1, noScanner, byol];
     const { out, plan: made } = await planFile(scope, { fixPrerequisites: true });
-    expect(made.actions).toHaveLength(14);
+    expect(made.actions).toHaveLength(15);
     const applied = await apply(t, out);
     expect(applied.stderr).toBe('');
     expect(applied.code).toBe(0);
     expect(applied.report).toMatchObject({
       outcome: 'completed',
-      totals: { planned: 14, done: 14, failed: 0 },
+      totals: { planned: 15, done: 15, failed: 0 },
     });
 
     expect(await vaProvider(t, ready)).toBe('MdeTvm');
@@ -135,6 +135,8 @@ describe('vaplane transition apply', () => {
     expect(await vaProvider(t, noScanner)).toBe('MdeTvm');
     expect(await vaProvider(t, byol)).toBeNull();
     expect(await endpointProtection(t, p1)).toBe(true);
+    // The Arc machine needs the MDE sensor: agentless scanning covers Azure VMs only.
+    expect(await endpointProtection(t, ready)).toBe(true);
     expect(await agentlessScanning(t, noScanner)).toBe('True');
     expect(await connectorVa(t, gcp)).toEqual({ enabled: true, type: 'TVM' });
     expect(await connectorVa(t, aws)).toEqual({ enabled: true, type: 'TVM' });
@@ -164,6 +166,7 @@ describe('vaplane transition apply', () => {
         .map((row) => row.kind)
         .filter((kind, index, kinds) => kinds[index - 1] !== kind);
     expect(kindsInOrder(ready)).toEqual([
+      'enableWdatp',
       'setVaProvider',
       'flipConnector',
       'deleteLegacyVa',
@@ -179,15 +182,15 @@ describe('vaplane transition apply', () => {
 
     const reapplied = await apply(t, out);
     expect(reapplied.code).toBe(0);
-    expect(reapplied.report.totals).toMatchObject({ alreadyDone: 14, done: 0 });
+    expect(reapplied.report.totals).toMatchObject({ alreadyDone: 15, done: 0 });
 
     const shown = await status(out);
     expect(shown.code).toBe(0);
     expect(shown.stdout).toMatch(/2 runs; last run 2 started .*, ended completed/);
     expect(shown.stdout).toMatch(/deleteQualysExtension\s+5\s+5\s+0\s+0\s+0\s+0/);
-    expect(shown.stdout).toMatch(/total\s+14\s+14\s+0\s+0\s+0\s+0/);
+    expect(shown.stdout).toMatch(/total\s+15\s+15\s+0\s+0\s+0\s+0/);
     const json = JSON.parse((await status(out, { json: true })).stdout);
-    expect(json.totals).toEqual({ declared: 14, done: 14, failed: 0, skipped: 0, unfinished: 0, pending: 0 });
+    expect(json.totals).toEqual({ declared: 15, done: 15, failed: 0, skipped: 0, unfinished: 0, pending: 0 });
   });
 
   it('refuses a stale plan with exit 3, naming what changed, and changes nothing', async () => {

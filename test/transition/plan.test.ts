@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PlannedAction, parsePlan, type TransitionPlan } from '../../src/transition/index.js';
+import { buildPlan, type PlannedAction, parsePlan, type TransitionPlan } from '../../src/transition/index.js';
 import {
   arcMachine,
   byolSolution,
@@ -184,7 +184,15 @@ describe('vaplane transition plan', () => {
   it('skips a machine that is not running with the removal --start-stopped would make, and a disconnected Arc machine with its reason', async () => {
     const { plan: made } = await plan(t, { scope: [P2_AGENTLESS] });
     const skipped = made!.skipped.filter((item) => item.subscriptionId === P2_AGENTLESS);
-    expect(skipped.map((item) => item.reason).sort()).toEqual(['arcNotConnected', 'machineNotRunning']);
+    expect(skipped.map((item) => item.reason).sort()).toEqual([
+      'arcNeedsEndpointProtection',
+      'arcNotConnected',
+      'machineNotRunning',
+    ]);
+    // Agentless scanning reaches Azure VMs, not the subscription's own Arc machines (§11).
+    expect(skipped.find((item) => item.reason === 'arcNeedsEndpointProtection')?.message).toMatch(
+      /agentless scanning covers Azure VMs only: the 2 Arc machines get no MDVM scanner/,
+    );
     const notRunning = skipped.find((item) => item.reason === 'machineNotRunning')!;
     expect(notRunning.message).toMatch(/VM 'vm-deallocated' is deallocated/);
     expect(notRunning.deferred).toMatchObject({
@@ -216,22 +224,73 @@ describe('vaplane transition plan', () => {
     ]);
   });
 
-  it('blocks a Free subscription and Plan 1 without Endpoint protection, holding back their actions', async () => {
+  it('blocks MDVM on a Free subscription and on Plan 1 without Endpoint protection; the retired Qualys is removed all the same', async () => {
     const { plan: made } = await plan(t, { scope: [FREE, P1_NO_WDATP, P2_NO_SCANNER] });
-    expect(made!.actions).toEqual([]);
+    expect(made!.actions.map((action) => `${action.kind} ${action.target}`)).toEqual([
+      `deleteQualysExtension ${ids.p1Vm}/extensions/LinuxAgent`,
+      `deleteQualysExtension ${ids.freeVm}/extensions/LinuxAgent`,
+    ]);
     const blocked = Object.fromEntries(
       made!.skipped
         .filter((item) => item.reason === 'subscriptionBlocked')
         .map((item) => [item.subscriptionId, item]),
     );
-    expect(blocked[FREE]?.message).toMatch(/Defender for Servers is off \(Free\)/);
-    // The stopped VM's removal is held back with the rest: it is not offered to --start-stopped.
-    expect(blocked[FREE]?.heldBack).toEqual({ setVaProvider: 1, deleteQualysExtension: 2 });
-    expect(made!.skipped.some((item) => item.subscriptionId === FREE && item.deferred)).toBe(false);
+    expect(blocked[FREE]?.message).toMatch(
+      /Defender for Servers is off \(Free\).* The built-in Qualys leftovers are removed all the same: the scanner is retired\./,
+    );
+    expect(blocked[FREE]?.heldBack).toEqual({ setVaProvider: 1 });
+    expect(
+      made!.skipped.find((item) => item.subscriptionId === FREE && item.deferred)?.deferred?.target,
+    ).toBe(`${ids.freeStopped}/extensions/LinuxAgent`);
     expect(blocked[P1_NO_WDATP]?.message).toMatch(/Plan 1 .* Endpoint protection \(WDATP\) is off/);
     expect(blocked[P2_NO_SCANNER]?.message).toMatch(
       /Neither Endpoint protection \(WDATP\) nor agentless scanning/,
     );
+    expect(blocked[P2_NO_SCANNER]?.heldBack).toEqual({ setVaProvider: 1 });
+  });
+
+  it('before the Qualys retirement a blocked subscription holds its cleanup back too: the scanner still works there', () => {
+    const machine = {
+      kind: 'virtualMachine' as const,
+      id: `/subscriptions/${FREE}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm`,
+      name: 'vm',
+      powerState: 'running',
+      extensions: [
+        {
+          id: `/subscriptions/${FREE}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm/extensions/q`,
+          name: 'q',
+          ...EXTENSIONS.qualysLinux,
+        },
+      ],
+      legacyVa: [],
+    };
+    const discovery = {
+      endpoint: 'https://management.azure.com',
+      scopes: ['all'],
+      subscriptions: [
+        {
+          subscriptionId: FREE,
+          displayName: 'free',
+          state: 'Enabled',
+          vaSetting: null,
+          pricing: { pricingTier: 'Standard', subPlan: 'P2', enforce: null, extensions: [] },
+          endpointProtection: { enabled: false },
+          machines: [machine],
+          connectors: [],
+          solutions: [],
+        },
+      ],
+      unreadable: [],
+      requests: 0,
+      durationMs: 0,
+    };
+    const before = buildPlan(discovery, { fixPrerequisites: null, now: new Date('2024-03-01T00:00:00Z') });
+    expect(before.actions).toEqual([]);
+    expect(before.skipped).toMatchObject([
+      { reason: 'subscriptionBlocked', heldBack: { setVaProvider: 1, deleteQualysExtension: 1 } },
+    ]);
+    const after = buildPlan(discovery, { fixPrerequisites: null, now: new Date('2024-05-01T00:00:00Z') });
+    expect(after.actions.map((action) => action.kind)).toEqual(['deleteQualysExtension']);
   });
 
   it('--fix-prerequisites adds what the plan allows: Endpoint protection on Plan 1, agentless scanning on Plan 2', async () => {
@@ -254,11 +313,19 @@ describe('vaplane transition plan', () => {
     });
     expect(auto.skipped.find((item) => item.subscriptionId === FREE)?.reason).toBe('subscriptionBlocked');
 
+    // With Arc machines to cover, Plan 2 needs Endpoint protection even where agentless scanning is on.
+    const withArc = (await plan(t, { scope: [P2_AGENTLESS], fixPrerequisites: true })).plan!;
+    expect(withArc.actions[0]).toMatchObject({
+      kind: 'enableWdatp',
+      why: expect.stringMatching(/the 2 Arc machines are scanned through the MDE sensor/),
+    });
+    expect(withArc.skipped.some((item) => item.reason === 'arcNeedsEndpointProtection')).toBe(false);
+
     const endpoint = (await plan(t, { scope: [P2_NO_SCANNER], fixPrerequisites: 'endpoint-protection' }))
       .plan!;
     expect(endpoint.actions.map((action) => action.kind)).toEqual(['enableWdatp', 'setVaProvider']);
     const agentless = (await plan(t, { scope: [P1_NO_WDATP], fixPrerequisites: 'agentless' })).plan!;
-    expect(agentless.actions).toEqual([]);
+    expect(agentless.actions.map((action) => action.kind)).toEqual(['deleteQualysExtension']);
     expect(agentless.skipped[0]?.message).toMatch(/Plan 1 has no agentless scanning/);
   });
 
