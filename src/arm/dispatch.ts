@@ -122,7 +122,8 @@ export function createDispatcher(registry: Registry, services: Services) {
     const apiVersion = queryValue(query, 'api-version');
     if (!apiVersion) throw errors.missingApiVersion();
     const resolved = resolve(method, parsed, apiVersion);
-    if (!resolved.def.skipAuthorization) {
+    const publicRead = (method === 'GET' || method === 'HEAD') && resolved.def.publicRead?.(parsed) === true;
+    if (!resolved.def.skipAuthorization && !publicRead) {
       await services.authz.authorize(request.principal, resolved.operation, parsed.path);
     }
     const base: Omit<ArmContext, 'db'> = {

@@ -86,6 +86,11 @@ export interface ResourceTypeDef {
   readActions?: readonly string[];
   /** The handler filters by the caller's access itself (e.g. `GET /subscriptions` lists what one may read). */
   skipAuthorization?: boolean;
+  /**
+   * GETs of this type that every signed-in principal may make, whatever its roles (built-in policy
+   * definitions are readable by all, as in Azure). Everything else is authorized as usual.
+   */
+  publicRead?: (parsed: ParsedPath) => boolean;
 }
 
 export interface Registry {

@@ -67,8 +67,9 @@ export async function newPortalPage(
 
 /** Waits until no animation runs (a drawer sliding in), so pictures and contrast checks see the end state. */
 export async function settled(page: Page): Promise<void> {
-  await page.waitForFunction(() =>
-    document.getAnimations().every((animation) => animation.playState !== 'running'),
+  // A string, so the Node-side type check needs no DOM types: it runs in the page.
+  await page.waitForFunction(
+    "document.getAnimations().every((animation) => animation.playState !== 'running')",
   );
 }
 

@@ -58,6 +58,12 @@ export const policyDefinitionsType: ResourceTypeDef = {
   type: 'policyDefinitions',
   apiVersions: AUTHORIZATION_POLICY_API_VERSIONS,
   scopes: ['tenant', 'managementGroup', 'subscription'],
+  // Built-in definitions are readable by every signed-in principal, as in Azure (the portal lists them
+  // for a Reader of a single subscription); custom ones follow RBAC.
+  publicRead: (parsed) =>
+    parsed.target.names.length === 0
+      ? parsed.scope.kind === 'tenant'
+      : builtInDefinition(parsed.target.names[0]!) !== undefined,
   async get(ctx) {
     const name = ctx.parsed.target.names[0]!;
     const builtIn = builtInDefinition(name);
