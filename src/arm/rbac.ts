@@ -170,6 +170,7 @@ export interface Authorizer {
 }
 
 const ROLE_ASSIGNMENT_TYPE = 'microsoft.authorization/roleassignments';
+const MAX_DECISIONS = 10_000;
 const SUBSCRIPTION_READ = 'microsoft.resources/subscriptions/read';
 /** A path that addresses one subscription itself (not something inside it). */
 const SUBSCRIPTION_ID = /^\/subscriptions\/([^/]+)\/?$/i;
@@ -190,6 +191,8 @@ export function createAuthorizer(db: Db, options: { ttlMs?: number } = {}): Auth
     byPrincipal: Map<string, Assignment[]>;
     /** Lower-cased subscription id or group name → its parent management-group key chain, nearest first. */
     groupChain: Map<string, string[]>;
+    /** Decisions already made on this snapshot, keyed by principal, action and resource id. */
+    decisions: Map<string, boolean>;
   }
 
   async function load(): Promise<Snapshot> {
@@ -232,7 +235,7 @@ export function createAuthorizer(db: Db, options: { ttlMs?: number } = {}): Auth
     for (const [subscriptionId, groupKey] of subscriptionParent)
       groupChain.set(subscriptionId, chainFrom(groupKey));
     for (const groupKey of groupParent.keys()) groupChain.set(groupKey, chainFrom(groupParent.get(groupKey)));
-    return { byPrincipal, groupChain };
+    return { byPrincipal, groupChain, decisions: new Map() };
   }
 
   let snapshot: Snapshot | undefined;
@@ -268,7 +271,21 @@ export function createAuthorizer(db: Db, options: { ttlMs?: number } = {}): Auth
     return allows(await current(), principal, action, resourceId);
   }
 
+  /**
+   * A decision depends only on the snapshot, the principal's object id, the action and the resource
+   * id, and clients repeat the same requests: each is worked out once per snapshot (bounded).
+   */
   function allows(state: Snapshot, principal: Principal, action: string, resourceId: string): boolean {
+    const decisionKey = `${principal.objectId}\n${action}\n${resourceId}`;
+    const known = state.decisions.get(decisionKey);
+    if (known !== undefined) return known;
+    const decision = decide(state, principal, action, resourceId);
+    if (state.decisions.size >= MAX_DECISIONS) state.decisions.clear();
+    state.decisions.set(decisionKey, decision);
+    return decision;
+  }
+
+  function decide(state: Snapshot, principal: Principal, action: string, resourceId: string): boolean {
     const assignments = state.byPrincipal.get(principal.objectId.toLowerCase());
     if (!assignments) return false;
     const scopes = scopesOf(state, resourceId);

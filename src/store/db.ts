@@ -65,6 +65,7 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
+    cachePreparedStatements(sqlite);
     const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
     store = {
       db,
@@ -77,6 +78,25 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
   mkdirSync(store.stateDir, { recursive: true });
   await migrate(store);
   return store;
+}
+
+/**
+ * Kysely's SQLite driver prepares every query anew, and compiling the SQL is the largest single cost
+ * of a fast GET (about 30 µs of a VM GET). Statements are reused by SQL text instead, a bounded number
+ * of them. Reuse is safe because the driver runs one query at a time on its one connection.
+ */
+function cachePreparedStatements(sqlite: BetterSqlite3.Database, limit = 500): void {
+  const prepare = sqlite.prepare.bind(sqlite);
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  const cached = (source: string): BetterSqlite3.Statement => {
+    let statement = statements.get(source);
+    if (statement) return statement;
+    statement = prepare(source);
+    if (statements.size >= limit) statements.delete(statements.keys().next().value!);
+    statements.set(source, statement);
+    return statement;
+  };
+  sqlite.prepare = cached as typeof sqlite.prepare;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from './db.js';
 import type { ResourcesTable } from './schema.js';
 
@@ -152,7 +153,10 @@ export async function listResources<Body = ArmBody>(
     select = select.where('key', '>', `${rangeKey}/`).where('key', '<', `${rangeKey}0`);
   }
   if (query.after !== undefined) select = select.where('key', '>', query.after);
-  const rows = await select.orderBy('key').limit(query.limit).execute();
+  // The page size goes into the SQL as a literal: as a bound parameter, SQLite (built with STAT4, as
+  // better-sqlite3 is) compiles the statement a second time on every execution.
+  const limit = Number.isSafeInteger(query.limit) ? sql.lit(query.limit) : query.limit;
+  const rows = await select.orderBy('key').limit(limit).execute();
   return rows.map((row) => fromRow<Body>(row));
 }
 
