@@ -390,13 +390,6 @@ export const errors = {
       code: 'MachineNotConnected',
       message: `The machine '${machine}' is disconnected (status '${status}'): extension operations need the Azure Connected Machine agent to be connected. Reconnect the agent and retry the operation.`,
     }),
-  /** vaplane's wording: Arc's own text for a change to an extension that is being deleted was not recorded. */
-  arcExtensionBeingDeleted: (extension: string) =>
-    new ArmError({
-      status: 409,
-      code: 'Conflict',
-      message: `The extension '${extension}' is being deleted. Wait for the delete operation to complete before changing it.`,
-    }),
   // Microsoft.Security: RP errors (no x-ms-failure-cause). The RP's recorded input-validation code is
   // `InvalidInputJson` (Azure-Landing-Zones#1678); deprecated sub-plans answer `InvalidInputError`.
   /** RP-defined names (plans, settings, setting kinds) with the names the type supports. */
@@ -627,6 +620,13 @@ export const errors = {
       code: 'InvalidInputJson',
       message: `The offering '${offeringType}' appears more than once in the request.`,
       target: `properties.offerings[${index}]`,
+    }),
+  /** vaplane's wording: Arc's own text for a change to an extension that is being deleted was not recorded. */
+  arcExtensionBeingDeleted: (extension: string) =>
+    new ArmError({
+      status: 409,
+      code: 'Conflict',
+      message: `The extension '${extension}' is being deleted. Wait for the delete operation to complete before changing it.`,
     }),
   internal: () =>
     new ArmError({
