@@ -21,6 +21,7 @@ import {
 } from '../../policy/index.js';
 import {
   type ArmBody,
+  type Database,
   type Db,
   getResource,
   insertResources,
@@ -28,7 +29,12 @@ import {
   type StoredResource,
 } from '../../store/index.js';
 import { RESOURCE_GROUP_TYPE, SUBSCRIPTION_TYPE } from '../resources/index.js';
-import { vaAssessmentBody, vaAssessmentFor } from '../security/assessments/index.js';
+import {
+  type VaAssessment,
+  vaAssessmentBody,
+  vaAssessmentFor,
+  vaAssessmentsForSubscription,
+} from '../security/assessments/index.js';
 import {
   ASSIGNMENT_TYPE,
   bindOrRefuse,
@@ -58,6 +64,24 @@ export function policyBody(row: StoredResource): ArmResource {
     return { ...body, type: 'Microsoft.Resources/subscriptions/resourceGroups' };
   const extension = /(?:^|\/)providers\/([^/]+\/[^/]+)$/i.exec(String(body.type ?? ''));
   return extension ? { ...body, type: extension[1]! } : body;
+}
+
+/** A `resources` row as the store returns it. */
+function storedOf(row: Database['resources']): StoredResource {
+  const body = JSON.parse(row.body) as ArmBody;
+  return {
+    key: row.key,
+    id: row.id ?? (body.id as string),
+    type: row.type,
+    subscriptionId: row.subscription_id,
+    resourceGroup: row.resource_group,
+    parentKey: row.parent_key,
+    name: row.name,
+    body,
+    etag: row.etag,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
 }
 
 export interface AssignmentInScope {
@@ -115,17 +139,34 @@ export async function subscriptionContext(
   };
 }
 
+/**
+ * Assessment ffff0522 of a machine. Over a whole subscription, every machine's assessment is computed
+ * once, from one load of the subscription's coverage (a few queries), instead of per machine.
+ */
+type VaAssessmentLookup = (machineKey: string) => Promise<VaAssessment | undefined>;
+
+function vaAssessmentLookup(db: Db, subscriptionId: string, now: Date, wholeSubscription: boolean) {
+  if (!wholeSubscription) return (machineKey: string) => vaAssessmentFor(db, machineKey, now);
+  let all: Promise<Map<string, VaAssessment>> | undefined;
+  return async (machineKey: string) => {
+    all ??= vaAssessmentsForSubscription(db, subscriptionId, now, { size: 10_000_000 }).then(
+      ({ value }) => new Map(value.map((assessment) => [assessment.machineKey, assessment])),
+    );
+    return (await all).get(machineKey);
+  };
+}
+
 /** Reads what an existence check asks for. */
 async function relatedResources(
   db: Db,
   evaluation: PolicyEvaluation & { state: 'ExistenceCheckRequired' },
   subscription: SubscriptionContext,
-  now: Date,
+  vaAssessmentOf: VaAssessmentLookup,
 ): Promise<ResourceView[]> {
   const { query } = evaluation.check;
   if (query.type.toLowerCase() === 'microsoft.security/assessments' && query.scope.kind === 'resource') {
     if (query.name !== undefined && query.name.toLowerCase() !== VA_ASSESSMENT_KEY) return [];
-    const assessment = await vaAssessmentFor(db, keyOf(query.scope.resourceId), now);
+    const assessment = await vaAssessmentOf(keyOf(query.scope.resourceId));
     if (!assessment) return [];
     return [
       resourceView(vaAssessmentBody(assessment, { apiVersion: '2021-06-01' }) as ArmResource, subscription),
@@ -192,16 +233,19 @@ export async function evaluateSubscription(
     const row = await getResource(db, onlyKey);
     if (row && !NOT_EVALUATED(row.type)) candidates.push({ resource: row, view: viewOf(row) });
   } else if (!onlyKey) {
-    const types = await db
+    // One read of the subscription's key range (the primary key serves it, whatever the types).
+    const rows = await db
       .selectFrom('resources')
-      .select('type')
-      .distinct()
+      .selectAll()
       .where('subscription_id', '=', subscriptionId)
+      .where('key', '>', `${subscriptionKey}/`)
+      .where('key', '<', `${subscriptionKey}0`)
+      .orderBy('key')
       .execute();
-    for (const { type } of types) {
-      if (NOT_EVALUATED(type)) continue;
-      for (const row of await listResources(db, { type, subscriptionId, limit: 1_000_000 }))
-        candidates.push({ resource: row, view: viewOf(row) });
+    for (const row of rows) {
+      if (NOT_EVALUATED(row.type)) continue;
+      const resource = storedOf(row);
+      candidates.push({ resource, view: viewOf(resource) });
     }
   }
 
@@ -210,6 +254,7 @@ export async function evaluateSubscription(
     return resourceView(policyBody(row), subscription!, group);
   }
 
+  const vaAssessmentOf = vaAssessmentLookup(db, subscriptionId, now, !onlyKey);
   const evaluated: EvaluatedResource[] = [];
   for (const { resource, view } of candidates) {
     if (!inScope(resource.id) || excluded(resource.id)) continue;
@@ -221,7 +266,10 @@ export async function evaluateSubscription(
       policy: { assignmentId: assignment.id, definitionId: definition.id },
     });
     if (evaluation.state === 'ExistenceCheckRequired') {
-      evaluation = completeEvaluation(evaluation, await relatedResources(db, evaluation, subscription, now));
+      evaluation = completeEvaluation(
+        evaluation,
+        await relatedResources(db, evaluation, subscription, vaAssessmentOf),
+      );
     }
     evaluated.push({ resource, view, evaluation });
   }

@@ -396,7 +396,9 @@ export function registerRemediationRunner(registry: Registry, services: Services
           stopped = 'Canceled';
           return;
         }
-        const row = pending[next++]!;
+        // Another worker may have taken the last deployment while this one read the task.
+        const row = pending[next++];
+        if (!row) return;
         if (await deployOne(started!, row)) succeeded++;
         else failed++;
         await inTransaction(services.store.db, (tx) =>
