@@ -10,6 +10,7 @@ export {
   type ListQuery,
   listResources,
   putResource,
+  resourceFromRow,
   type StoredResource,
 } from './resources.js';
 export type { Database, OperationsTable, PrincipalsTable } from './schema.js';

@@ -20,7 +20,8 @@ export interface StoredResource<Body = ArmBody> {
 // biome-ignore lint/suspicious/noExplicitAny: ARM bodies are open JSON documents, typed per provider.
 export type ArmBody = Record<string, any>;
 
-function fromRow<Body>(row: ResourcesTable): StoredResource<Body> {
+/** The store's row as a resource (the store keeps `id` only where it differs from the body's). */
+export function resourceFromRow<Body = ArmBody>(row: ResourcesTable): StoredResource<Body> {
   const body = JSON.parse(row.body);
   return {
     key: row.key,
@@ -58,7 +59,7 @@ export async function getResource<Body = ArmBody>(
   key: string,
 ): Promise<StoredResource<Body> | undefined> {
   const row = await db.selectFrom('resources').selectAll().where('key', '=', key).executeTakeFirst();
-  return row ? fromRow<Body>(row) : undefined;
+  return row ? resourceFromRow<Body>(row) : undefined;
 }
 
 /** The resources with these keys, in no particular order; missing keys are left out. */
@@ -72,7 +73,7 @@ export async function getResources<Body = ArmBody>(db: Db, keys: string[]): Prom
       .selectAll()
       .where('key', 'in', keys.slice(start, start + chunk))
       .execute();
-    for (const row of rows) found.push(fromRow<Body>(row));
+    for (const row of rows) found.push(resourceFromRow<Body>(row));
   }
   return found;
 }
@@ -157,7 +158,7 @@ export async function listResources<Body = ArmBody>(
   // better-sqlite3 is) compiles the statement a second time on every execution.
   const limit = Number.isSafeInteger(query.limit) ? sql.lit(query.limit) : query.limit;
   const rows = await select.orderBy('key').limit(limit).execute();
-  return rows.map((row) => fromRow<Body>(row));
+  return rows.map((row) => resourceFromRow<Body>(row));
 }
 
 function subscriptionOfKey(key: string | undefined): string | undefined {

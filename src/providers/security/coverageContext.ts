@@ -39,9 +39,9 @@ import {
 } from '../../coverage/index.js';
 import {
   type ArmBody,
-  type Database,
   type Db,
   listResources,
+  resourceFromRow,
   type StoredResource,
 } from '../../store/index.js';
 import { powerStateOf, VIRTUAL_MACHINE_TYPE, VM_EXTENSION_TYPE } from '../compute/model.js';
@@ -120,7 +120,7 @@ export async function loadSubscriptionCoverage(
       ]),
     )
     .execute();
-  const resources = rows.map(storedOf);
+  const resources = rows.map(resourceFromRow);
   const at = (type: string, name: string) =>
     resources.find((row) => row.type === type && row.key === `${subscriptionKey}/providers/${type}/${name}`);
   const setting = (name: string): boolean | undefined => {
@@ -301,7 +301,7 @@ export async function loadMachineCoverage(db: Db, machineKey: string): Promise<M
   const key = keyOf(machineKey);
   const row = await db.selectFrom('resources').selectAll().where('key', '=', key).executeTakeFirst();
   if (!row || !MACHINE_TYPES.includes(row.type)) return undefined;
-  const [machine] = await withChildren(db, [storedOf(row)]);
+  const [machine] = await withChildren(db, [resourceFromRow(row)]);
   return machine;
 }
 
@@ -355,7 +355,7 @@ async function withChildren(db: Db, machines: StoredResource[]): Promise<Machine
   }
   const children = new Map<string, StoredResource[]>();
   for (const machine of machines) children.set(machine.key, []);
-  for (const row of await select.execute()) children.get(row.parent_key)?.push(storedOf(row));
+  for (const row of await select.execute()) children.get(row.parent_key)?.push(resourceFromRow(row));
   return machines.map((row) => {
     const own = children.get(row.key)!;
     const extensions: MachineExtension[] = own
@@ -504,24 +504,6 @@ export async function loadCoverageContext(
   if (!machine) return undefined;
   const subscription = await loadSubscriptionCoverage(db, machine.subscriptionId);
   return { machine, subscription, context: coverageContextOf(machine, subscription, now) };
-}
-
-/** The store's row as a resource (the store keeps `id` only where it differs from the body's). */
-function storedOf(row: Database['resources']): StoredResource {
-  const body = JSON.parse(row.body) as ArmBody;
-  return {
-    key: row.key,
-    id: row.id ?? (body.id as string),
-    type: row.type,
-    subscriptionId: row.subscription_id,
-    resourceGroup: row.resource_group,
-    parentKey: row.parent_key,
-    name: row.name,
-    body,
-    etag: row.etag,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
 }
 
 function latest(values: readonly string[]): string | undefined {
