@@ -37,8 +37,6 @@ type TokenCredential = ConstructorParameters<typeof SecurityCenter>[0];
 const NOT_SERVED: Record<string, string> = {
   'securityConnectors 2021-07-01-preview':
     'that version has another model (no environmentData) and is refused on purpose (securityConnectors/README.md); newer versions go through sendRequest',
-  'pricings 2022-03-01':
-    'vaplane serves pricings at 2023-01-01 and 2024-01-01 only (providers/security/README.md); Azure serves 2022-03-01, the version the newest @azure/arm-security sends, so this is a gap',
 };
 
 describe('@azure/arm-security 5 against vaplane over HTTPS', () => {
@@ -309,8 +307,7 @@ describe('@azure/arm-security 5 against vaplane over HTTPS', () => {
     expect(sentVersions.get('settings')).toEqual(new Set(['2021-07-01']));
   });
 
-  it('pricings.list, get and update, with the api-version rewritten to 2023-01-01 (the SDK’s 2022-03-01 is not served)', async () => {
-    pricingsVersion = '2023-01-01';
+  it('pricings.list, get and update at the SDK’s own 2022-03-01, which keeps extensions set at a newer version', async () => {
     try {
       const list = await client.pricings.list();
       expect(list.value?.find((pricing) => pricing.name === 'VirtualMachines')).toMatchObject({
@@ -329,6 +326,16 @@ describe('@azure/arm-security 5 against vaplane over HTTPS', () => {
       await expect(
         client.pricings.update('VirtualMachines', { pricingTier: 'Standard', subPlan: 'P3' }),
       ).rejects.toMatchObject({ statusCode: 400 });
+      expect(sentVersions.get('pricings')).toEqual(new Set(['2022-03-01']));
+      const newer = await t.inject({
+        method: 'GET',
+        url: `/subscriptions/${SUB}/providers/Microsoft.Security/pricings/VirtualMachines?api-version=2023-01-01`,
+      });
+      expect(newer.body.properties.extensions.map((extension: { name: string }) => extension.name)).toContain(
+        'AgentlessVmScanning',
+      );
+      const shown = await client.pricings.get('VirtualMachines');
+      expect(shown).not.toHaveProperty('extensions');
     } finally {
       pricingsVersion = undefined;
     }

@@ -57,6 +57,12 @@ import {
 } from './plans.js';
 
 export const PRICINGS_TYPE = 'microsoft.security/pricings';
+/**
+ * 2022-03-01 is the version `@azure/arm-security` 5 sends: its model has no `extensions` and no
+ * `enablementTime`, so those are neither accepted nor shown there, and a PUT at it keeps the stored
+ * extensions as they are.
+ */
+const V2022 = '2022-03-01';
 const V2023 = '2023-01-01';
 const V2024 = '2024-01-01';
 /** Resource types that may carry their own `VirtualMachines` pricing (the swagger's "VirtualMachines, VMSS and ARC Machines"). */
@@ -152,7 +158,8 @@ function renderPricing(options: {
   const properties: ArmBody = { pricingTier: state.pricingTier };
   if (standard && state.subPlan) properties.subPlan = state.subPlan;
   properties.freeTrialRemainingTime = 'PT0S';
-  if (standard && state.enablementTime) properties.enablementTime = state.enablementTime;
+  const legacy = options.apiVersion === V2022;
+  if (standard && state.enablementTime && !legacy) properties.enablementTime = state.enablementTime;
   if (plan.replacedBy) {
     properties.deprecated = true;
     properties.replacedBy = [...plan.replacedBy];
@@ -166,7 +173,7 @@ function renderPricing(options: {
       properties.inheritedFrom = level.inheritedFrom;
     }
   }
-  if (standard && state.extensions && state.extensions.length > 0) {
+  if (standard && state.extensions && state.extensions.length > 0 && !legacy) {
     properties.extensions = state.extensions.map((extension) => ({
       ...extension,
       ...(options.withOperationStatus && extension.isEnabled === 'True'
@@ -204,6 +211,7 @@ async function coverageOf(ctx: ArmContext, plan: PlanDef, state: PricingState): 
 }
 
 const READ_ONLY_PROPERTIES: Record<string, readonly string[]> = {
+  [V2022]: ['freeTrialRemainingTime', 'deprecated', 'replacedBy'],
   [V2023]: ['freeTrialRemainingTime', 'enablementTime', 'deprecated', 'replacedBy'],
   [V2024]: [
     'freeTrialRemainingTime',
@@ -231,7 +239,10 @@ function parsePricing(value: unknown, apiVersion: string): PricingRequest {
       throw errors.readOnlyProperty(`properties.${name}`);
     }
   }
-  const writable = ['pricingTier', 'subPlan', 'extensions', ...(apiVersion === V2024 ? ['enforce'] : [])];
+  const writable =
+    apiVersion === V2022
+      ? ['pricingTier', 'subPlan']
+      : ['pricingTier', 'subPlan', 'extensions', ...(apiVersion === V2024 ? ['enforce'] : [])];
   rejectUnknown(properties ?? {}, writable, 'PricingProperties', 'properties');
   if (properties?.pricingTier === undefined || properties.pricingTier === null) {
     throw errors.invalidRequestContent(
@@ -404,7 +415,7 @@ async function putMachinePricing(ctx: ArmContext, plan: PlanDef, request: Pricin
 export const pricingsType: ResourceTypeDef = {
   namespace: 'Microsoft.Security',
   type: 'pricings',
-  apiVersions: [V2024, V2023],
+  apiVersions: [V2024, V2023, V2022],
   scopes: ['subscription', 'resource'],
   extensionOf: MACHINE_TYPES,
   async get(ctx) {
