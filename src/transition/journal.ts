@@ -348,15 +348,17 @@ const emptyCounts = (): KindCounts => ({
   pending: 0,
 });
 
-/** Progress as the journal records it; read-only, safe while an apply runs. */
-export function readJournal(path: string): JournalSummary {
-  if (!existsSync(path)) {
-    throw new JournalError(
-      'JournalMissing',
-      `There is no journal at ${path}.`,
-      'Give the journal with `--journal FILE` (apply writes it beside the plan: plan.journal.sqlite).',
-    );
-  }
+/**
+ * Reads an existing journal read-only, so safe while an apply runs: `read` is given the open database
+ * and its meta entries, and the database is closed after it. No journal at `path` is a `JournalMissing`
+ * error whose hint is `hint`.
+ */
+export function readJournalFile<T>(
+  path: string,
+  hint: string,
+  read: (db: BetterSqlite3.Database, meta: Map<string, string>) => T,
+): T {
+  if (!existsSync(path)) throw new JournalError('JournalMissing', `There is no journal at ${path}.`, hint);
   const db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
   try {
     const meta = new Map(
@@ -365,91 +367,102 @@ export function readJournal(path: string): JournalSummary {
         .all()
         .map((row) => [row.key, row.value]),
     );
-    const runs = db
-      .prepare<
-        [],
-        {
-          run: number;
-          pid: number | null;
-          started_at: string;
-          ended_at: string | null;
-          outcome: string | null;
-          options: string | null;
-        }
-      >('SELECT run, pid, started_at, ended_at, outcome, options FROM runs ORDER BY run')
-      .all()
-      .map((row) => ({
-        run: row.run,
-        pid: row.pid,
-        startedAt: row.started_at,
-        endedAt: row.ended_at,
-        outcome: row.outcome,
-        options: row.options ? JSON.parse(row.options) : null,
-      }));
-    const lock = meta.get('lock') ? (JSON.parse(meta.get('lock')!) as { pid: number; run: number }) : null;
-    const activeRun = lock && isAlive(lock.pid) ? lock.run : null;
-    const rows = db
-      .prepare<
-        [],
-        {
-          step: string;
-          kind: StepKind;
-          target: string;
-          phase: string | null;
-          outcome: StepOutcome | null;
-          status: number | null;
-          request_id: string | null;
-          error_code: string | null;
-          error_message: string | null;
-          at: string | null;
-        }
-      >(
-        `SELECT s.step, s.kind, s.target, e.phase, e.outcome, e.status, e.request_id, e.error_code, e.error_message, e.at
-         FROM steps s LEFT JOIN entries e ON e.seq = (SELECT MAX(seq) FROM entries WHERE step = s.step)
-         ORDER BY s.rowid`,
-      )
-      .all();
-    const kinds: Partial<Record<StepKind, KindCounts>> = {};
-    const totals = emptyCounts();
-    const failures: JournalSummary['failures'] = [];
-    for (const row of rows) {
-      const counts = kinds[row.kind] ?? emptyCounts();
-      kinds[row.kind] = counts;
-      const bucket: keyof KindCounts =
-        row.phase === null ? 'pending' : row.phase === 'result' ? (row.outcome ?? 'failed') : 'unfinished';
-      for (const target of [counts, totals]) {
-        target.declared++;
-        target[bucket]++;
-      }
-      if (row.phase === 'result' && row.outcome === 'failed') {
-        failures.push({
-          step: row.step,
-          kind: row.kind,
-          target: row.target,
-          status: row.status,
-          requestId: row.request_id,
-          errorCode: row.error_code,
-          errorMessage: row.error_message,
-          at: row.at!,
-        });
-      }
-    }
-    const last = db.prepare<[], { at: string }>('SELECT at FROM entries ORDER BY seq DESC LIMIT 1').get();
-    return {
-      path,
-      planId: meta.get('planId') ?? '',
-      planFile: meta.get('planFile') ?? null,
-      endpoint: meta.get('endpoint') ?? null,
-      runs,
-      activeRun,
-      kinds,
-      totals,
-      failures,
-      lastEntryAt: last?.at ?? null,
-    };
+    return read(db, meta);
   } finally {
     db.close();
   }
+}
+
+/** Progress as the journal records it; read-only, safe while an apply runs. */
+export function readJournal(path: string): JournalSummary {
+  return readJournalFile(
+    path,
+    'Give the journal with `--journal FILE` (apply writes it beside the plan: plan.journal.sqlite).',
+    (db, meta) => {
+      const runs = db
+        .prepare<
+          [],
+          {
+            run: number;
+            pid: number | null;
+            started_at: string;
+            ended_at: string | null;
+            outcome: string | null;
+            options: string | null;
+          }
+        >('SELECT run, pid, started_at, ended_at, outcome, options FROM runs ORDER BY run')
+        .all()
+        .map((row) => ({
+          run: row.run,
+          pid: row.pid,
+          startedAt: row.started_at,
+          endedAt: row.ended_at,
+          outcome: row.outcome,
+          options: row.options ? JSON.parse(row.options) : null,
+        }));
+      const lock = meta.get('lock') ? (JSON.parse(meta.get('lock')!) as { pid: number; run: number }) : null;
+      const activeRun = lock && isAlive(lock.pid) ? lock.run : null;
+      const rows = db
+        .prepare<
+          [],
+          {
+            step: string;
+            kind: StepKind;
+            target: string;
+            phase: string | null;
+            outcome: StepOutcome | null;
+            status: number | null;
+            request_id: string | null;
+            error_code: string | null;
+            error_message: string | null;
+            at: string | null;
+          }
+        >(
+          `SELECT s.step, s.kind, s.target, e.phase, e.outcome, e.status, e.request_id, e.error_code, e.error_message, e.at
+         FROM steps s LEFT JOIN entries e ON e.seq = (SELECT MAX(seq) FROM entries WHERE step = s.step)
+         ORDER BY s.rowid`,
+        )
+        .all();
+      const kinds: Partial<Record<StepKind, KindCounts>> = {};
+      const totals = emptyCounts();
+      const failures: JournalSummary['failures'] = [];
+      for (const row of rows) {
+        const counts = kinds[row.kind] ?? emptyCounts();
+        kinds[row.kind] = counts;
+        const bucket: keyof KindCounts =
+          row.phase === null ? 'pending' : row.phase === 'result' ? (row.outcome ?? 'failed') : 'unfinished';
+        for (const target of [counts, totals]) {
+          target.declared++;
+          target[bucket]++;
+        }
+        if (row.phase === 'result' && row.outcome === 'failed') {
+          failures.push({
+            step: row.step,
+            kind: row.kind,
+            target: row.target,
+            status: row.status,
+            requestId: row.request_id,
+            errorCode: row.error_code,
+            errorMessage: row.error_message,
+            at: row.at!,
+          });
+        }
+      }
+      const last = db.prepare<[], { at: string }>('SELECT at FROM entries ORDER BY seq DESC LIMIT 1').get();
+      return {
+        path,
+        planId: meta.get('planId') ?? '',
+        planFile: meta.get('planFile') ?? null,
+        endpoint: meta.get('endpoint') ?? null,
+        runs,
+        activeRun,
+        kinds,
+        totals,
+        failures,
+        lastEntryAt: last?.at ?? null,
+      };
+    },
+  );
 }
 
 /**

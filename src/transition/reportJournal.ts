@@ -7,8 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
-import { JournalError } from './journal.js';
+import { JournalError, readJournalFile } from './journal.js';
 import { parsePlan, type TransitionPlan } from './plan.js';
 import type { ReportAction, ReportJournal } from './report.js';
 
@@ -71,55 +70,45 @@ function planFor(
 }
 
 export function readJournalForReport(path: string, options: { planPath?: string } = {}): ReportJournal {
-  if (!existsSync(path)) {
-    throw new JournalError(
-      'JournalMissing',
-      `There is no journal at ${path}.`,
-      'Give the journal apply wrote beside the plan (plan.journal.sqlite) with --journal FILE.',
-    );
-  }
-  const db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
-  try {
-    const meta = new Map(
-      db
-        .prepare<[], { key: string; value: string }>('SELECT key, value FROM meta')
-        .all()
-        .map((row) => [row.key, row.value]),
-    );
-    const runs = db
-      .prepare<[], { started_at: string; ended_at: string | null }>(
-        'SELECT started_at, ended_at FROM runs ORDER BY run',
-      )
-      .all();
-    const plan = planFor(path, meta.get('planFile'), options.planPath);
-    const reasons = reasonsOf(plan);
-    const steps = db
-      .prepare<[], StepRow>('SELECT step, kind, subscription_id, target FROM steps ORDER BY rowid')
-      .all();
-    const entries = new Map<string, EntryRow[]>();
-    for (const row of db
-      .prepare<[], EntryRow>(
-        `SELECT step, at, phase, outcome, method, path, status, request_id, error_code, error_message, detail
+  return readJournalFile(
+    path,
+    'Give the journal apply wrote beside the plan (plan.journal.sqlite) with --journal FILE.',
+    (db, meta) => {
+      const runs = db
+        .prepare<[], { started_at: string; ended_at: string | null }>(
+          'SELECT started_at, ended_at FROM runs ORDER BY run',
+        )
+        .all();
+      const plan = planFor(path, meta.get('planFile'), options.planPath);
+      const reasons = reasonsOf(plan);
+      const steps = db
+        .prepare<[], StepRow>('SELECT step, kind, subscription_id, target FROM steps ORDER BY rowid')
+        .all();
+      const entries = new Map<string, EntryRow[]>();
+      for (const row of db
+        .prepare<[], EntryRow>(
+          `SELECT step, at, phase, outcome, method, path, status, request_id, error_code, error_message, detail
          FROM entries ORDER BY seq`,
-      )
-      .iterate()) {
-      const list = entries.get(row.step);
-      if (list) list.push(row);
-      else entries.set(row.step, [row]);
-    }
-    const actions = steps.map((step) => actionOf(step, entries.get(step.step) ?? [], reasons.get(step.step)));
-    const last = runs[runs.length - 1];
-    return {
-      path,
-      ...(meta.get('planFile') ? { planPath: options.planPath ?? meta.get('planFile') } : {}),
-      ...(meta.get('endpoint') ? { endpoint: meta.get('endpoint') } : {}),
-      ...(runs[0] ? { startedAt: runs[0].started_at } : {}),
-      ...(last?.ended_at ? { finishedAt: last.ended_at } : {}),
-      actions,
-    };
-  } finally {
-    db.close();
-  }
+        )
+        .iterate()) {
+        const list = entries.get(row.step);
+        if (list) list.push(row);
+        else entries.set(row.step, [row]);
+      }
+      const actions = steps.map((step) =>
+        actionOf(step, entries.get(step.step) ?? [], reasons.get(step.step)),
+      );
+      const last = runs[runs.length - 1];
+      return {
+        path,
+        ...(meta.get('planFile') ? { planPath: options.planPath ?? meta.get('planFile') } : {}),
+        ...(meta.get('endpoint') ? { endpoint: meta.get('endpoint') } : {}),
+        ...(runs[0] ? { startedAt: runs[0].started_at } : {}),
+        ...(last?.ended_at ? { finishedAt: last.ended_at } : {}),
+        actions,
+      };
+    },
+  );
 }
 
 function actionOf(
