@@ -4,9 +4,14 @@
  * Compliant and ffff0522 Healthy on their covered machines.
  */
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyOf } from '../../src/arm/resourceId.js';
+import { tokenFor } from '../../src/bootstrap.js';
 import { managementGroupBody, managementGroupRecord } from '../../src/providers/management/index.js';
-import { putResource } from '../../src/store/index.js';
+import { createServer } from '../../src/server.js';
+import { getResource, openStore, putResource } from '../../src/store/index.js';
 import { GROUP, resourceGroup, serversPlan, setting, vaAssessment, vm } from '../support/defender.js';
 import { addSubscription } from '../support/estate.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -30,15 +35,15 @@ async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, wh
   throw new Error(`timed out waiting for ${what}`);
 }
 
-async function managementGroup(name: string, subscriptions: number) {
+async function managementGroup(name: string, subscriptions: number, on: TestServer = t) {
   const now = new Date().toISOString();
   await putResource(
-    t.server.store.db,
+    on.server.store.db,
     managementGroupRecord(
       managementGroupBody({
         name,
         displayName: name,
-        tenantId: t.server.tenantId,
+        tenantId: on.server.tenantId,
         updatedBy: 'admin',
         updatedTime: now,
       }),
@@ -48,23 +53,23 @@ async function managementGroup(name: string, subscriptions: number) {
   const ids: string[] = [];
   for (let k = 0; k < subscriptions; k++) {
     const subscriptionId = randomUUID();
-    await addSubscription(t.server, { subscriptionId, managementGroup: name });
-    await resourceGroup(t, subscriptionId, GROUP);
+    await addSubscription(on.server, { subscriptionId, managementGroup: name });
+    await resourceGroup(on, subscriptionId, GROUP);
     ids.push(subscriptionId);
   }
-  t.server.services.authz.invalidate();
+  on.server.services.authz.invalidate();
   return ids;
 }
 
-async function scan(subscriptionId: string) {
-  const trigger = await t.inject({
+async function scan(subscriptionId: string, on: TestServer = t) {
+  const trigger = await on.inject({
     method: 'POST',
     url: `/subscriptions/${subscriptionId}/providers/Microsoft.PolicyInsights/policyStates/latest/triggerEvaluation?${INSIGHTS}`,
   });
   expect(trigger.status).toBe(202);
   const location = new URL(String(trigger.headers.location));
   await until(
-    () => t.inject({ method: 'GET', url: `${location.pathname}${location.search}` }),
+    () => on.inject({ method: 'GET', url: `${location.pathname}${location.search}` }),
     (reply) => reply.status === 200,
     'the scan',
   );
@@ -167,6 +172,139 @@ describe('the policy path of the transition page', () => {
         code: 'Healthy',
         cause: 'mdeTvm',
       });
+    }
+  });
+});
+
+describe('a remediation interrupted by a restart', () => {
+  it('resumes from its recorded deployments: a half-done one re-checked and counted, the rest deployed', async () => {
+    const first = await startTestServer({ listen: false });
+    const file = join(first.dir, 'vaplane.db');
+    const group = `mg-${randomUUID().slice(0, 8)}`;
+    const subscriptions = await managementGroup(group, 3, first);
+    const groupScope = `/providers/Microsoft.Management/managementGroups/${group}`;
+    const assignmentId = `${groupScope}/providers/Microsoft.Authorization/policyAssignments/va-transition`;
+    const assigned = await first.inject({
+      method: 'PUT',
+      url: `${assignmentId}?${AUTH}`,
+      body: {
+        location: 'eastus',
+        identity: { type: 'SystemAssigned' },
+        properties: {
+          policyDefinitionId: `/providers/Microsoft.Authorization/policyDefinitions/${TRANSITION}`,
+        },
+      },
+    });
+    expect(assigned.status).toBe(201);
+    await scan(subscriptions[0]!, first);
+    const remediationId = `${groupScope}/providers/Microsoft.PolicyInsights/remediations/interrupted`;
+    const created = await first.inject({
+      method: 'PUT',
+      url: `${remediationId}?api-version=2021-10-01`,
+      body: { properties: { policyAssignmentId: assignmentId } },
+    });
+    expect(created.status).toBe(201);
+    await until(
+      () => first.inject({ method: 'GET', url: `${remediationId}?api-version=2021-10-01` }),
+      (reply) => reply.body.properties.provisioningState === 'Succeeded',
+      'the first run',
+    );
+    // The server stops; its folder (and database) stays for the next one.
+    await first.server.close();
+
+    // The state a process killed mid-task leaves: one deployment recorded, one that had written the
+    // setting but not its status, one not started (its subscription without the setting).
+    const store = await openStore({ db: file });
+    const [done, halfDone, notStarted] = subscriptions.map((id) => `/subscriptions/${id}`.toLowerCase()) as [
+      string,
+      string,
+      string,
+    ];
+    const { key: remediationKey } = await store.db
+      .selectFrom('resources')
+      .select('key')
+      .where('type', '=', 'microsoft.policyinsights/remediations')
+      .where('name', '=', 'interrupted')
+      .executeTakeFirstOrThrow();
+    const remediation = (await getResource(store.db, remediationKey))!;
+    remediation.body.properties = {
+      ...remediation.body.properties,
+      provisioningState: 'Running',
+      deploymentStatus: { totalDeployments: 3, successfulDeployments: 1, failedDeployments: 0 },
+    };
+    await putResource(store.db, remediation);
+    const rows = await store.db
+      .selectFrom('resources')
+      .select('key')
+      .where('parent_key', '=', remediation.key)
+      .execute();
+    const deploymentIds = new Map<string, string>();
+    for (const { key } of rows) {
+      const row = (await getResource(store.db, key))!;
+      const target = String(row.body.remediatedResourceId).toLowerCase();
+      deploymentIds.set(target, String(row.body.deploymentId));
+      if (target === done) continue;
+      const { deploymentId: _dropped, ...body } = row.body;
+      row.body = { ...body, status: target === halfDone ? 'Running' : 'NotStarted' };
+      await putResource(store.db, row);
+    }
+    await store.db
+      .deleteFrom('resources')
+      .where(
+        'key',
+        '=',
+        keyOf(
+          `${notStarted}/providers/Microsoft.Security/serverVulnerabilityAssessmentsSettings/AzureServersSetting`,
+        ),
+      )
+      .execute();
+    await store.close();
+
+    const second = await createServer({ db: file, port: 0, lroDelayMs: 50 });
+    try {
+      const { token } = await tokenFor(second.store.db, second.keys, {
+        principalName: 'admin',
+        tenantId: second.tenantId,
+        now: new Date(),
+      });
+      const get = async (url: string, method: 'GET' | 'POST' = 'GET') => {
+        const reply = await second.app.inject({
+          method,
+          url,
+          headers: { host: 'localhost', authorization: `Bearer ${token}` },
+        });
+        return { status: reply.statusCode, body: JSON.parse(reply.body) };
+      };
+      const finished = await until(
+        () => get(`${remediationId}?api-version=2021-10-01`),
+        (reply) => reply.body.properties.provisioningState !== 'Running',
+        'the resumed run',
+      );
+      expect(finished.body.properties.provisioningState).toBe('Succeeded');
+      expect(finished.body.properties.deploymentStatus).toEqual({
+        totalDeployments: 3,
+        successfulDeployments: 3,
+        failedDeployments: 0,
+      });
+      const deployments = await get(`${remediationId}/listDeployments?api-version=2021-10-01`, 'POST');
+      const byTarget = new Map<string, any>(
+        deployments.body.value.map((row: any) => [String(row.remediatedResourceId).toLowerCase(), row]),
+      );
+      expect([...byTarget.values()].map((row) => row.status)).toEqual([
+        'Succeeded',
+        'Succeeded',
+        'Succeeded',
+      ]);
+      expect(byTarget.get(done).deploymentId).toBe(deploymentIds.get(done));
+      expect(byTarget.get(halfDone).deploymentId, 'the half-done one is not deployed again').toBeUndefined();
+      expect(byTarget.get(notStarted).deploymentId).toMatch(/\/deployments\//i);
+      const restored = await get(
+        `${notStarted}/providers/Microsoft.Security/serverVulnerabilityAssessmentsSettings/AzureServersSetting?api-version=2023-05-01`,
+      );
+      expect(restored.body.properties.selectedProvider).toBe('MdeTvm');
+    } finally {
+      await second.close();
+      rmSync(first.dir, { recursive: true, force: true });
     }
   });
 });

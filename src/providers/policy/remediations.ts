@@ -280,12 +280,27 @@ export function registerRemediationRunner(registry: Registry, services: Services
     return remediation;
   }
 
+  /**
+   * Deploys for one resource. The row is marked Running first, so that a restart can tell a
+   * deployment that may have been half done: it is re-checked, and if its resource is now compliant it
+   * succeeded without a second deployment.
+   */
   async function deployOne(remediation: StoredResource, row: StoredResource): Promise<boolean> {
     const now = services.clock.now();
     const resourceId = String(row.body.remediatedResourceId);
+    const halfDone = row.body.status === 'Running';
     let deploymentId: string | undefined;
     let error: ArmBody | undefined;
+    let alreadyCompliant = false;
     try {
+      if (!halfDone) {
+        await inTransaction(services.store.db, async (tx) => {
+          const current = await getResource(tx, row.key);
+          if (!current) return;
+          current.body = { ...current.body, status: 'Running', lastUpdatedOn: now.toISOString() };
+          await putResource(tx, current);
+        });
+      }
       const assignment = await getResource(
         services.store.db,
         keyOf(remediation.body.properties.policyAssignmentId),
@@ -300,54 +315,57 @@ export function registerRemediationRunner(registry: Registry, services: Services
         now,
         keyOf(resourceId),
       );
+      alreadyCompliant = halfDone && evaluated?.evaluation.state === 'Compliant';
       const plan =
         evaluated && 'check' in evaluated.evaluation ? evaluated.evaluation.check.deployment : undefined;
-      if (!evaluated || !plan)
-        throw errors.badRequest(`The resource '${resourceId}' no longer needs a deployment.`);
-      const principal = assignmentPrincipal(assignment, String(assignment.body.identity?.tenantId ?? ''));
-      const scopeId = deploymentScopeId(plan);
-      const rendered = renderTemplate(plan.template, plan.parameters, {
-        now,
-        subscription: evaluated.view.subscription,
-        ...(evaluated.view.resourceGroup && plan.scope.kind === 'resourceGroup'
-          ? { resourceGroup: evaluated.view.resourceGroup }
-          : {}),
-      });
-      const deployment = await inTransaction(services.store.db, (tx) =>
-        recordDeployment(tx, { scopeId, plan, principal, state: 'Running', outputResources: [], now }),
-      );
-      deploymentId = deployment.id;
-      const outputs: string[] = [];
-      for (const resource of rendered.resources) {
-        const id = templateResourceId(scopeId, resource);
-        const apiVersion = String(resource.apiVersion);
-        const reply = await dispatch({
-          method: 'PUT',
-          url: `${id}?api-version=${encodeURIComponent(apiVersion)}`,
-          headers: {},
-          body: templateResourceBody(resource),
-          principal,
-          baseUrl: 'https://management.vaplane.internal',
-        });
-        if (reply.status >= 400)
-          throw new ArmError({
-            status: reply.status,
-            code: 'DeploymentFailed',
-            message: JSON.stringify(reply.body),
-          });
-        outputs.push(id);
-      }
-      await inTransaction(services.store.db, (tx) =>
-        recordDeployment(tx, {
-          scopeId,
-          plan,
-          principal,
-          state: 'Succeeded',
-          outputResources: outputs,
+      if (!alreadyCompliant) {
+        if (!evaluated || !plan)
+          throw errors.badRequest(`The resource '${resourceId}' no longer needs a deployment.`);
+        const principal = assignmentPrincipal(assignment, String(assignment.body.identity?.tenantId ?? ''));
+        const scopeId = deploymentScopeId(plan);
+        const rendered = renderTemplate(plan.template, plan.parameters, {
           now,
-          existing: deployment,
-        }),
-      );
+          subscription: evaluated.view.subscription,
+          ...(evaluated.view.resourceGroup && plan.scope.kind === 'resourceGroup'
+            ? { resourceGroup: evaluated.view.resourceGroup }
+            : {}),
+        });
+        const deployment = await inTransaction(services.store.db, (tx) =>
+          recordDeployment(tx, { scopeId, plan, principal, state: 'Running', outputResources: [], now }),
+        );
+        deploymentId = deployment.id;
+        const outputs: string[] = [];
+        for (const resource of rendered.resources) {
+          const id = templateResourceId(scopeId, resource);
+          const apiVersion = String(resource.apiVersion);
+          const reply = await dispatch({
+            method: 'PUT',
+            url: `${id}?api-version=${encodeURIComponent(apiVersion)}`,
+            headers: {},
+            body: templateResourceBody(resource),
+            principal,
+            baseUrl: 'https://management.vaplane.internal',
+          });
+          if (reply.status >= 400)
+            throw new ArmError({
+              status: reply.status,
+              code: 'DeploymentFailed',
+              message: JSON.stringify(reply.body),
+            });
+          outputs.push(id);
+        }
+        await inTransaction(services.store.db, (tx) =>
+          recordDeployment(tx, {
+            scopeId,
+            plan,
+            principal,
+            state: 'Succeeded',
+            outputResources: outputs,
+            now,
+            existing: deployment,
+          }),
+        );
+      }
     } catch (failure) {
       error =
         failure instanceof ArmError
@@ -369,24 +387,25 @@ export function registerRemediationRunner(registry: Registry, services: Services
     return !error;
   }
 
-  async function run(key: string): Promise<void> {
+  /** Runs an Accepted task; `resuming` (after a restart) also continues a Running or Cancelling one. */
+  async function run(key: string, resuming: boolean): Promise<void> {
     const started = await inTransaction(services.store.db, async (tx) => {
       const remediation = await getResource(tx, key);
-      if (remediation?.body.properties.provisioningState !== 'Accepted') return undefined;
-      return setProperties(tx, key, { provisioningState: 'Running' });
+      const state = remediation?.body.properties.provisioningState;
+      if (state === 'Accepted') return setProperties(tx, key, { provisioningState: 'Running' });
+      return resuming && (state === 'Running' || state === 'Cancelling') ? remediation : undefined;
     });
     if (!started) return;
     const properties = started.body.properties;
-    const pending = (
-      await listResources(services.store.db, {
-        type: REMEDIATION_DEPLOYMENT_TYPE,
-        parentKey: key,
-        limit: 1_000_000,
-      })
-    ).filter((row) => row.body.status === 'NotStarted');
+    const rows = await listResources(services.store.db, {
+      type: REMEDIATION_DEPLOYMENT_TYPE,
+      parentKey: key,
+      limit: 1_000_000,
+    });
+    const pending = rows.filter((row) => row.body.status === 'NotStarted' || row.body.status === 'Running');
     const total = properties.deploymentStatus.totalDeployments as number;
-    let succeeded = 0;
-    let failed = 0;
+    let succeeded = rows.filter((row) => row.body.status === 'Succeeded').length;
+    let failed = rows.filter((row) => row.body.status === 'Failed').length;
     let stopped: 'Failed' | 'Canceled' | undefined;
     let next = 0;
     async function worker(): Promise<void> {
@@ -431,20 +450,22 @@ export function registerRemediationRunner(registry: Registry, services: Services
     });
   }
 
-  async function scan(): Promise<void> {
+  /** Starts the tasks not yet running: Accepted ones, and after a restart every one not final. */
+  async function scan(resuming: boolean): Promise<void> {
     if (scanning) return;
     scanning = true;
     try {
-      const accepted = (
+      const ready = (
         await listResources(services.store.db, { type: REMEDIATION_TYPE, limit: 100_000 })
-      ).filter(
-        (remediation) =>
-          remediation.body.properties.provisioningState === 'Accepted' && !running.has(remediation.key),
-      );
-      for (const remediation of accepted) {
+      ).filter((remediation) => {
+        const state = remediation.body.properties.provisioningState;
+        return (resuming ? !FINAL_STATES.has(state) : state === 'Accepted') && !running.has(remediation.key);
+      });
+      for (const remediation of ready) {
         running.add(remediation.key);
-        void run(remediation.key)
+        void run(remediation.key, resuming)
           .catch(() => setProperties(services.store.db, remediation.key, { provisioningState: 'Failed' }))
+          .catch(() => undefined)
           .finally(() => running.delete(remediation.key));
       }
     } finally {
@@ -453,6 +474,9 @@ export function registerRemediationRunner(registry: Registry, services: Services
   }
 
   services.onInvalidate((type) => {
-    if (type === REMEDIATION_TYPE) void scan().catch(() => undefined);
+    if (type === REMEDIATION_TYPE) void scan(false).catch(() => undefined);
   });
+  // On start (the store is open when providers register): resume what a previous process left
+  // Accepted, Running or Cancelling, from the deployments' recorded statuses.
+  setImmediate(() => void scan(true).catch(() => undefined));
 }
