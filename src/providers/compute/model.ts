@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { keyOf } from '../../arm/resourceId.js';
 import type { ArmBody, StoredResource } from '../../store/index.js';
+import { type MachineExtensionSpec, machineExtensionRecord } from '../extensionRecord.js';
 
 export const VIRTUAL_MACHINE_TYPE = 'microsoft.compute/virtualmachines';
 export const VM_EXTENSION_TYPE = 'microsoft.compute/virtualmachines/extensions';
@@ -122,29 +123,15 @@ export function virtualMachineRecord(spec: VirtualMachineSpec): StoredResource {
   };
 }
 
-export interface VmExtensionSpec {
-  /** The VM's id, stored casing. */
-  machineId: string;
-  subscriptionId: string;
-  resourceGroup: string;
-  name: string;
-  location: string;
-  publisher: string;
-  type: string;
-  typeHandlerVersion: string;
-  settings?: ArmBody;
+export interface VmExtensionSpec extends MachineExtensionSpec {
   provisioningState?: string;
-  now: string;
 }
 
 export function vmExtensionRecord(spec: VmExtensionSpec): StoredResource {
-  const id = `${spec.machineId}/extensions/${spec.name}`;
-  const body: ArmBody = {
-    id,
-    name: spec.name,
-    type: 'Microsoft.Compute/virtualMachines/extensions',
-    location: spec.location,
-    properties: {
+  return machineExtensionRecord(
+    spec,
+    { armType: 'Microsoft.Compute/virtualMachines/extensions', storedType: VM_EXTENSION_TYPE },
+    {
       publisher: spec.publisher,
       type: spec.type,
       typeHandlerVersion: spec.typeHandlerVersion,
@@ -152,20 +139,7 @@ export function vmExtensionRecord(spec: VmExtensionSpec): StoredResource {
       settings: spec.settings ?? {},
       provisioningState: spec.provisioningState ?? 'Succeeded',
     },
-  };
-  return {
-    key: keyOf(id),
-    id,
-    type: VM_EXTENSION_TYPE,
-    subscriptionId: spec.subscriptionId.toLowerCase(),
-    resourceGroup: spec.resourceGroup.toLowerCase(),
-    parentKey: keyOf(spec.machineId),
-    name: spec.name,
-    body,
-    etag: `"${randomUUID()}"`,
-    createdAt: spec.now,
-    updatedAt: spec.now,
-  };
+  );
 }
 
 /** Compute accepts extension changes on a VM that runs or is set to run. */

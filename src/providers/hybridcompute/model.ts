@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { keyOf } from '../../arm/resourceId.js';
 import type { ArmBody, StoredResource } from '../../store/index.js';
+import { type MachineExtensionSpec, machineExtensionRecord } from '../extensionRecord.js';
 
 export const ARC_MACHINE_TYPE = 'microsoft.hybridcompute/machines';
 export const ARC_EXTENSION_TYPE = 'microsoft.hybridcompute/machines/extensions';
@@ -73,27 +74,13 @@ export function arcMachineRecord(spec: ArcMachineSpec): StoredResource {
   };
 }
 
-export interface ArcExtensionSpec {
-  machineId: string;
-  subscriptionId: string;
-  resourceGroup: string;
-  name: string;
-  location: string;
-  publisher: string;
-  type: string;
-  typeHandlerVersion: string;
-  settings?: ArmBody;
-  now: string;
-}
+export type ArcExtensionSpec = MachineExtensionSpec;
 
 export function arcExtensionRecord(spec: ArcExtensionSpec): StoredResource {
-  const id = `${spec.machineId}/extensions/${spec.name}`;
-  const body: ArmBody = {
-    id,
-    name: spec.name,
-    type: 'Microsoft.HybridCompute/machines/extensions',
-    location: spec.location,
-    properties: {
+  return machineExtensionRecord(
+    spec,
+    { armType: 'Microsoft.HybridCompute/machines/extensions', storedType: ARC_EXTENSION_TYPE },
+    {
       publisher: spec.publisher,
       type: spec.type,
       typeHandlerVersion: spec.typeHandlerVersion,
@@ -108,18 +95,5 @@ export function arcExtensionRecord(spec: ArcExtensionSpec): StoredResource {
         status: { code: 'success', level: 'Information', message: 'Extension Message', time: spec.now },
       },
     },
-  };
-  return {
-    key: keyOf(id),
-    id,
-    type: ARC_EXTENSION_TYPE,
-    subscriptionId: spec.subscriptionId.toLowerCase(),
-    resourceGroup: spec.resourceGroup.toLowerCase(),
-    parentKey: keyOf(spec.machineId),
-    name: spec.name,
-    body,
-    etag: `"${randomUUID()}"`,
-    createdAt: spec.now,
-    updatedAt: spec.now,
-  };
+  );
 }
