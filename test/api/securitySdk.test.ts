@@ -14,11 +14,7 @@ import { readFileSync } from 'node:fs';
 import { SecurityCenter } from '@azure/arm-security';
 import { createHttpHeaders, createPipelineRequest, type PipelinePolicy } from '@azure/core-rest-pipeline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { virtualMachineRecord } from '../../src/providers/compute/model.js';
-import { arcMachineRecord } from '../../src/providers/hybridcompute/model.js';
-import { resourceGroupRecord } from '../../src/providers/resources/index.js';
-import { putResource } from '../../src/store/index.js';
-import { addSubscription } from '../support/estate.js';
+import { vmAndArcMachine } from '../support/machines.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const SUB = '66666666-7777-4888-9999-aaaaaaaaaaaa';
@@ -52,37 +48,7 @@ describe('@azure/arm-security 5 against vaplane over HTTPS', () => {
   beforeAll(async () => {
     // Before the Qualys retirement, so that the SDK's `default` (the built-in scanner) can be created.
     t = await startTestServer({ now: new Date('2024-03-01T00:00:00Z') });
-    const now = t.server.services.clock.now().toISOString();
-    await addSubscription(t.server, { subscriptionId: SUB });
-    await putResource(
-      t.server.store.db,
-      resourceGroupRecord({ subscriptionId: SUB, name: RG, location: 'westeurope', now }),
-    );
-    await putResource(
-      t.server.store.db,
-      virtualMachineRecord({
-        subscriptionId: SUB,
-        resourceGroup: RG,
-        name: VM,
-        location: 'westeurope',
-        osType: 'Linux',
-        image: { publisher: 'Canonical', offer: 'ubuntu-24_04-lts', sku: 'server' },
-        powerState: 'running',
-        now,
-      }),
-    );
-    await putResource(
-      t.server.store.db,
-      arcMachineRecord({
-        subscriptionId: SUB,
-        resourceGroup: RG,
-        name: ARC,
-        location: 'westeurope',
-        osType: 'windows',
-        status: 'Connected',
-        now,
-      }),
-    );
+    await vmAndArcMachine(t, { subscriptionId: SUB, resourceGroup: RG, vm: VM, arc: ARC });
 
     const recordVersion: PipelinePolicy = {
       name: 'recordApiVersion',

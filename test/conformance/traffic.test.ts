@@ -21,11 +21,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { virtualMachineRecord } from '../../src/providers/compute/model.js';
-import { arcMachineRecord } from '../../src/providers/hybridcompute/model.js';
-import { resourceGroupRecord } from '../../src/providers/resources/index.js';
-import { putResource } from '../../src/store/index.js';
-import { addSubscription } from '../support/estate.js';
+import { vmAndArcMachine } from '../support/machines.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { collectCases, corpusRoot, type ReplayTarget, replay } from './replay.js';
 import {
@@ -226,37 +222,7 @@ type Send = (
 /** A subscription with a resource group, a running Linux VM and a connected Arc machine. */
 async function world(t: TestServer): Promise<{ sub: string; vmId: string; arcId: string }> {
   const sub = randomUUID();
-  const now = t.server.services.clock.now().toISOString();
-  await addSubscription(t.server, { subscriptionId: sub });
-  await putResource(
-    t.server.store.db,
-    resourceGroupRecord({ subscriptionId: sub, name: RG, location: 'westeurope', now }),
-  );
-  await putResource(
-    t.server.store.db,
-    virtualMachineRecord({
-      subscriptionId: sub,
-      resourceGroup: RG,
-      name: VM,
-      location: 'westeurope',
-      osType: 'Linux',
-      image: { publisher: 'Canonical', offer: 'ubuntu-24_04-lts', sku: 'server' },
-      powerState: 'running',
-      now,
-    }),
-  );
-  await putResource(
-    t.server.store.db,
-    arcMachineRecord({
-      subscriptionId: sub,
-      resourceGroup: RG,
-      name: ARC,
-      location: 'westeurope',
-      osType: 'windows',
-      status: 'Connected',
-      now,
-    }),
-  );
+  await vmAndArcMachine(t, { subscriptionId: sub, resourceGroup: RG, vm: VM, arc: ARC });
   return {
     sub,
     vmId: `/subscriptions/${sub}/resourceGroups/${RG}/providers/Microsoft.Compute/virtualMachines/${VM}`,
