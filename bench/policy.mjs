@@ -10,14 +10,17 @@
 // - a remediation task of 766e621d at the root group over every NonCompliant subscription
 //   (`resourceCount` = subscriptions, `parallelDeployments` 10, Azure's default), polled until final,
 //   and the subscriptions whose setting is then `MdeTvm`.
-// Usage: node bench/policy.mjs <dir> [subscriptions] [machines]. Reports JSON on stdout and over IPC.
+// Usage: node bench/policy.mjs [subscriptions] [machines] [dir] (default 10,000 and 200,000 in a fresh
+// temporary folder, removed afterwards). Reports JSON on stdout and over IPC.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootstrapTenant, tokenFor } from '../dist/bootstrap.js';
 import { generateEstate } from '../dist/estate/index.js';
 import { createServer } from '../dist/server.js';
 
-const [dir, subscriptionsArg = '10000', machinesArg = '200000'] = process.argv.slice(2);
-if (!dir) throw new Error('usage: node bench/policy.mjs <dir> [subscriptions] [machines]');
+const [subscriptionsArg = '10000', machinesArg = '200000', dirArg] = process.argv.slice(2);
+const dir = dirArg ?? mkdtempSync(join(tmpdir(), 'vaplane-bench-policy-'));
 const subscriptions = Number(subscriptionsArg);
 const machines = Number(machinesArg);
 
@@ -161,6 +164,7 @@ const mdeTvm = await db
   .where(db.dynamic.ref('body'), 'like', '%"selectedProvider":"MdeTvm"%')
   .executeTakeFirstOrThrow();
 await server.close();
+if (!dirArg) rmSync(dir, { recursive: true, force: true });
 
 const deployments = remediation.properties.deploymentStatus;
 const report = {
