@@ -13,6 +13,7 @@ import {
   applyPlan,
   bar,
   buildPlan,
+  type CommandStreams,
   createArmClient,
   createProgressLine,
   defaultJournalPath,
@@ -21,13 +22,13 @@ import {
   type FixPrerequisites,
   formatDuration,
   JournalError,
-  type Output,
   openJournal,
   PlanFileError,
   type PollingOptions,
   parsePlan,
   parseScope,
   peekJournal,
+  processStreams,
   rateAndEta,
   readJournal,
   renderApplyReport,
@@ -73,23 +74,7 @@ export class TransitionCliError extends Error {
   }
 }
 
-export interface Streams {
-  stdout: Output;
-  stderr: Output;
-}
-
-const processStreams = (): Streams => ({
-  stdout: {
-    write: (text) => process.stdout.write(text),
-    isTTY: process.stdout.isTTY,
-    columns: process.stdout.columns,
-  },
-  stderr: {
-    write: (text) => process.stderr.write(text),
-    isTTY: process.stderr.isTTY,
-    columns: process.stderr.columns,
-  },
-});
+export type Streams = CommandStreams;
 
 function printError(streams: Streams, error: TransitionCliError, details: string[] = []): void {
   const lines = [

@@ -25,29 +25,18 @@ import {
 } from './report.js';
 import { readJournalForReport } from './reportJournal.js';
 import { addTargetOptions, clientOptionsOf, type TargetOptionValues, targetOf } from './targetOptions.js';
-import { createProgressLine, formatDuration, type Output, rateAndEta } from './terminal.js';
+import {
+  type CommandStreams,
+  createProgressLine,
+  formatDuration,
+  processStreams,
+  rateAndEta,
+} from './terminal.js';
 import { type Verification, verifyTransition } from './verify.js';
 
 export const EXIT = { ok: 0, incomplete: 1, usage: 2 } as const;
 
-/** Where a command writes: the process's streams, or something to read back in tests. */
-export interface CommandStreams {
-  stdout: Output;
-  stderr: Output;
-}
-
-export const processStreams = (): CommandStreams => ({
-  stdout: {
-    write: (text) => process.stdout.write(text),
-    isTTY: process.stdout.isTTY,
-    columns: process.stdout.columns,
-  },
-  stderr: {
-    write: (text) => process.stderr.write(text),
-    isTTY: process.stderr.isTTY,
-    columns: process.stderr.columns,
-  },
-});
+export type { CommandStreams } from './terminal.js';
 
 /** A usage error detected after parsing; the CLI turns it into exit code 2 like commander's own. */
 export class UsageError extends Error {

@@ -115,9 +115,11 @@ export {
 } from './target.js';
 export {
   bar,
+  type CommandStreams,
   createProgressLine,
   formatDuration,
   type Output,
+  processStreams,
   rateAndEta,
   renderApplyReport,
   renderPlan,

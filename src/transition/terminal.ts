@@ -14,6 +14,25 @@ export interface Output {
   columns?: number;
 }
 
+/** Where a command writes: the process's streams, or something to read back in tests. */
+export interface CommandStreams {
+  stdout: Output;
+  stderr: Output;
+}
+
+export const processStreams = (): CommandStreams => ({
+  stdout: {
+    write: (text) => process.stdout.write(text),
+    isTTY: process.stdout.isTTY,
+    columns: process.stdout.columns,
+  },
+  stderr: {
+    write: (text) => process.stderr.write(text),
+    isTTY: process.stderr.isTTY,
+    columns: process.stderr.columns,
+  },
+});
+
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return '–';
   const seconds = Math.round(ms / 1000);
