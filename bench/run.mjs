@@ -6,6 +6,8 @@
 //     put     authenticated PUT of resource groups: every other request creates a new group (201),
 //             the others update one of 100 existing groups (200)
 //   estate    generateEstate: 10,000 subscriptions and 200,000 machines into a fresh SQLite file
+//   security  bench/security.mjs: PUT of the VA setting on every subscription over HTTPS, and ffff0522
+//             computed for every machine of a generated estate (recorded under "Defender")
 //
 // Options: --duration S (10) --warmup S (3) --connections N (32) --cases bare,get,put,estate
 //          --subscriptions N --machines N --profile (CPU-profile the server under test) --no-doc
@@ -32,7 +34,7 @@ const { values: options } = parseArgs({
     duration: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '3' },
     connections: { type: 'string', default: '32' },
-    cases: { type: 'string', default: 'bare,get,put,estate,portal' },
+    cases: { type: 'string', default: 'bare,get,put,estate,portal,security' },
     subscriptions: { type: 'string', default: '10000' },
     machines: { type: 'string', default: '200000' },
     profile: { type: 'boolean', default: false },
@@ -400,6 +402,16 @@ try {
     // The portal's figures (bench/portal.mjs prints them; recorded by hand under "Portal" in docs/benchmarks.md).
     const child = start('portal.mjs', [options.subscriptions, options.machines]);
     results.portal = await child.ready;
+    await child.stop();
+  }
+  if (cases.has('security')) {
+    // bench/security.mjs prints its figures; recorded by hand under "Defender" in docs/benchmarks.md.
+    const child = start('security.mjs', [
+      ...['--subscriptions', options.subscriptions, '--machines', options.machines],
+      ...['--connections', String(connections), '--wait', options.wait],
+      ...(options.unpinned ? ['--unpinned'] : []),
+    ]);
+    results.security = await child.ready;
     await child.stop();
   }
 } finally {
