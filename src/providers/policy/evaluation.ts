@@ -21,11 +21,11 @@ import {
 } from '../../policy/index.js';
 import {
   type ArmBody,
-  type Database,
   type Db,
   getResource,
   insertResources,
   listResources,
+  resourceFromRow,
   type StoredResource,
 } from '../../store/index.js';
 import { RESOURCE_GROUP_TYPE, SUBSCRIPTION_TYPE } from '../resources/index.js';
@@ -64,24 +64,6 @@ export function policyBody(row: StoredResource): ArmResource {
     return { ...body, type: 'Microsoft.Resources/subscriptions/resourceGroups' };
   const extension = /(?:^|\/)providers\/([^/]+\/[^/]+)$/i.exec(String(body.type ?? ''));
   return extension ? { ...body, type: extension[1]! } : body;
-}
-
-/** A `resources` row as the store returns it. */
-function storedOf(row: Database['resources']): StoredResource {
-  const body = JSON.parse(row.body) as ArmBody;
-  return {
-    key: row.key,
-    id: row.id ?? (body.id as string),
-    type: row.type,
-    subscriptionId: row.subscription_id,
-    resourceGroup: row.resource_group,
-    parentKey: row.parent_key,
-    name: row.name,
-    body,
-    etag: row.etag,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
 }
 
 export interface AssignmentInScope {
@@ -244,7 +226,7 @@ export async function evaluateSubscription(
       .execute();
     for (const row of rows) {
       if (NOT_EVALUATED(row.type)) continue;
-      const resource = storedOf(row);
+      const resource = resourceFromRow(row);
       candidates.push({ resource, view: viewOf(resource) });
     }
   }
