@@ -157,7 +157,11 @@ const SHOWCASE_CONNECTORS: readonly ConnectorSettings[] = [
 // ── The estate ───────────────────────────────────────────────────────────────────────────────────
 
 /** Every subscription's posture: drawn, except the showcase ones and the BYOL subscriptions. */
-export function planDefenderEstate(seed: number, shapes: readonly SubscriptionShape[]): DefenderEstate {
+export function planDefenderEstate(
+  seed: number,
+  shapes: readonly SubscriptionShape[],
+  options: { transitionReady?: boolean } = {},
+): DefenderEstate {
   const postures = shapes.map((_, index) => drawnPosture(streamFor(seed, 'defender', index)));
   const vms = (index: number) => shapes[index]!.machines - shapes[index]!.arcMachines;
   const byVms = shapes.map((_, index) => index).sort((a, b) => vms(b) - vms(a) || a - b);
@@ -188,6 +192,17 @@ export function planDefenderEstate(seed: number, shapes: readonly SubscriptionSh
       const index = pick(random, pool);
       postures[index] = { ...postures[index]!, byol: true };
     }
+  }
+  if (options.transitionReady) {
+    postures.forEach((posture, index) => {
+      const free = posture.serversPlan === 'Free' && !posture.byol;
+      postures[index] = {
+        ...posture,
+        excludeLinux: false,
+        ...(free ? { serversPlan: 'P2' } : {}),
+        connectors: posture.connectors.map((connector) => ({ ...connector, mdeAutoProvisioning: true })),
+      };
+    });
   }
   return { seed, postures };
 }

@@ -60,6 +60,13 @@ export interface EstateOptions {
   seed: number;
   /** Share of machines that carry the legacy Qualys extension, 0–1 (default 0.45). */
   qualysShare?: number;
+  /**
+   * Every subscription can finish the transition (default false): no Free plan (a drawn Free becomes
+   * Plan 2; the BYOL showcase keeps its partner and no plan), no subscription that keeps MDE off Linux,
+   * every connector deploying MDE to its machines, every Arc machine Connected. The same draws are made, so ids, machines and extensions are the
+   * estate's without the option. For end-to-end runs whose `verify` must be able to reach complete.
+   */
+  transitionReady?: boolean;
   tenantId: string;
   now: Date;
 }
@@ -225,7 +232,7 @@ function settleOptions(options: EstateOptions): Required<EstateOptions> {
   if (options.machines > 0 && options.subscriptions === 0)
     throw new Error('machines need at least one subscription');
   if (Number.isNaN(options.now.getTime())) throw new Error('now must be a valid date');
-  return { ...options, qualysShare };
+  return { ...options, qualysShare, transitionReady: options.transitionReady ?? false };
 }
 
 /**
@@ -255,6 +262,7 @@ function* estateResources(context: Context, hierarchy: Hierarchy): Generator<Sto
       machines,
       arcMachines: arcMachineCount(context, { index, machines }),
     })),
+    { transitionReady: context.options.transitionReady },
   );
   for (const index of subscriptionsInKeyOrder(context.options)) {
     const plan = subscriptionPlan(context, hierarchy, index, machineCounts[index]!);
@@ -535,6 +543,8 @@ function* machinesFor(
       const name = `${pick(random, SITES)}-${role}${serial}`;
       // A multicloud connector's machines are GCP or AWS instances projected into Arc.
       const discovered = discoveringConnector(defender);
+      // Drawn either way, so that the option changes nothing else.
+      const drawnStatus = arcStatus(random);
       const record = arcMachineRecord({
         subscriptionId: plan.subscriptionId,
         resourceGroup: group.name,
@@ -544,7 +554,7 @@ function* machinesFor(
         osName: os.osType === 'Windows' ? 'windows' : 'linux',
         osSku: os.arcSku,
         osVersion: os.arcVersion,
-        status: arcStatus(random),
+        status: context.options.transitionReady ? 'Connected' : drawnStatus,
         tags: { environment: plan.environment, ...discovered?.tags },
         cloudProvider: discovered?.cloud,
         now: createdAt,
