@@ -11,26 +11,15 @@
  * extension change until it reconnects), a subscription that keeps MDE off Linux, a connector that
  * deploys no scanner to its machines. The option draws the same estate without those situations.
  *
- * The CLI is compiled into its own folder under node_modules/.cache (as resume.test.ts does).
+ * The CLI is compiled into its own folder under node_modules/.cache (cliRunner.ts, as resume.test.ts does).
  */
-import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEstate } from '../../src/estate/index.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { buildCli, cliRunner } from './cliRunner.js';
 import { workDir } from './world.js';
-
-const run = promisify(execFile);
-const ROOT = resolve(import.meta.dirname, '../..');
-
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-  seconds: number;
-}
 
 /** Every Qualys extension that is not the built-in scanner's (the BYOL agents), as stored. */
 async function byolAgentRows(t: TestServer) {
@@ -55,15 +44,8 @@ describe('the transition of a 200-subscription, 5,000-machine estate', () => {
   let build: string;
 
   beforeAll(async () => {
-    const cache = join(ROOT, 'node_modules/.cache');
-    mkdirSync(cache, { recursive: true });
-    build = mkdtempSync(join(cache, 'vaplane-transition-scale-'));
-    const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
-    const building = run(
-      process.execPath,
-      [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(build, 'dist'), '--sourceMap', 'false'],
-      { cwd: ROOT },
-    ).catch(() => undefined);
+    const building = buildCli('vaplane-transition-scale-');
+    build = building.build;
     t = await startTestServer({ lroDelayMs: 5 });
     await generateEstate(t.server.store.db, {
       subscriptions: 200,
@@ -73,10 +55,7 @@ describe('the transition of a 200-subscription, 5,000-machine estate', () => {
       tenantId: t.server.tenantId,
       now: t.server.services.clock.now(),
     });
-    await building;
-    if (!existsSync(join(build, 'dist/cli/transition.js'))) throw new Error('the CLI did not build');
-    mkdirSync(join(build, 'bin'));
-    copyFileSync(join(ROOT, 'bin/vaplane.js'), join(build, 'bin/vaplane.js'));
+    await building.ready();
   }, 120_000);
 
   afterAll(async () => {
@@ -88,22 +67,7 @@ describe('the transition of a 200-subscription, 5,000-machine estate', () => {
     const token = await t.token({ lifetimeSeconds: 3600 });
     const target = ['--endpoint', t.url, '--ca', t.caPath, '--token', token];
     const dir = workDir();
-    const cli = async (args: string[]): Promise<CliRun> => {
-      const started = performance.now();
-      const outcome = await run(
-        process.execPath,
-        [join(build, 'bin/vaplane.js'), 'transition', ...args, ...target],
-        { cwd: dir, maxBuffer: 1 << 30 },
-      ).then(
-        (done) => ({ code: 0, stdout: done.stdout, stderr: done.stderr }),
-        (error) => ({
-          code: error.code as number,
-          stdout: error.stdout as string,
-          stderr: error.stderr as string,
-        }),
-      );
-      return { ...outcome, seconds: (performance.now() - started) / 1000 };
-    };
+    const cli = cliRunner(build, target, dir);
     const fast = ['--poll-interval', '20', '--json'];
     const byolBefore = await byolAgentRows(t);
     expect(byolBefore.length).toBeGreaterThan(0);
