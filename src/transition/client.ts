@@ -139,7 +139,12 @@ export function createArmClientFor(connection: ArmConnection, options: ArmClient
   pipeline.addPolicy(
     rateLimitPolicy({
       limiter: limits
-        ? createRateLimiter({ now: () => performance.now(), limits, safetySeconds: options.safetySeconds })
+        ? createRateLimiter({
+            now: () => performance.now(),
+            limits,
+            safetySeconds: options.safetySeconds,
+            probeFirst: true,
+          })
         : undefined,
       maxConcurrency: options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY,
     }),

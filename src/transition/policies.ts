@@ -34,6 +34,10 @@ export function rateLimitPolicy(options: { limiter?: RateLimiter; maxConcurrency
       let response: PipelineResponse;
       try {
         response = await next(request);
+      } catch (error) {
+        // No reply: nothing to learn about the server's bucket, but a probe is over all the same.
+        if (limiter && reservation) limiter.observe(reservation, { status: 0 });
+        throw error;
       } finally {
         slots.release();
       }

@@ -231,3 +231,37 @@ describe('minimumSeconds', () => {
     expect(minimumSeconds({ reads: 35 }, { ...ARM_LIMITS, reads: { burst: 10, perSecond: 5 } })).toBe(5);
   });
 });
+
+describe('probing a bucket a fresh process knows nothing about', () => {
+  const RG_PATH = '/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg';
+
+  it('sends one request alone, then adapts the rest to what the server reported', () => {
+    let now = 0;
+    const limiter = createRateLimiter({ now: () => now, probeFirst: true });
+    const probe = limiter.reserve('GET', RG_PATH);
+    const queued = Array.from({ length: 50 }, () => limiter.reserve('GET', RG_PATH));
+    expect(limiter.waitMs(probe)).toBe(0);
+    expect(queued.every((reservation) => limiter.waitMs(reservation) > 0)).toBe(true);
+    limiter.sent(probe);
+    now += 5;
+    // A `plan` run just before left the server's bucket nearly empty.
+    limiter.observe(probe, { status: 200, remaining: 3 });
+    // The first few go almost at once (after the safety reserve refills); the last waits for refill.
+    expect(limiter.waitMs(queued[0]!)).toBeLessThan(250);
+    expect(limiter.waitMs(queued[49]!)).toBeGreaterThan(1000);
+  });
+
+  it('a probe that fails or is cancelled releases the queue', () => {
+    const limiter = createRateLimiter({ now: () => 0, probeFirst: true });
+    const probe = limiter.reserve('PUT', RG_PATH);
+    const next = limiter.reserve('PUT', RG_PATH);
+    limiter.cancel(probe);
+    expect(limiter.waitMs(next)).toBe(0);
+    const failed = createRateLimiter({ now: () => 0, probeFirst: true });
+    const first = failed.reserve('DELETE', RG_PATH);
+    const second = failed.reserve('DELETE', RG_PATH);
+    failed.sent(first);
+    failed.observe(first, { status: 0 });
+    expect(failed.waitMs(second)).toBe(0);
+  });
+});

@@ -113,7 +113,16 @@ export interface RateLimiterOptions {
    * arrives, later than the client) is never short. Costs this much time over a whole run.
    */
   safetySeconds?: number;
+  /**
+   * A new bucket sends one request alone and waits for its reply before the rest: a fresh process
+   * does not know what the server's bucket still holds (a `plan` run just before may have emptied
+   * it), and a full burst on a guess is refused with 429s. Off in unit tests of the bucket maths.
+   */
+  probeFirst?: boolean;
 }
+
+/** How often a request queued behind a bucket's probe looks again. */
+const PROBE_POLL_MS = 10;
 
 interface Bucket {
   limit: BucketLimit;
@@ -131,6 +140,8 @@ interface Bucket {
    */
   started: boolean;
   pausedUntil: number;
+  /** Whether the server has told what it holds (or probing is off). */
+  known: boolean;
 }
 
 const DEFAULT_SAFETY_SECONDS = 0.25;
@@ -154,6 +165,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         pending: 0,
         started: false,
         pausedUntil: 0,
+        known: !options.probeFirst,
       };
       buckets.set(key, bucket);
     }
@@ -194,7 +206,8 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       // The bucket as it stood for this reservation: without the tokens taken after it.
       const level = bucket.tokens + (bucket.taken - reservation.ticket);
       const refillMs = (Math.max(0, bucket.reserve - level) / bucket.limit.perSecond) * 1000;
-      return Math.max(refillMs, bucket.pausedUntil - now, 0);
+      const probeMs = !bucket.known && reservation.ticket > 1 ? PROBE_POLL_MS : 0;
+      return Math.max(refillMs, bucket.pausedUntil - now, probeMs, 0);
     },
     sent(reservation) {
       const bucket = settle(reservation);
@@ -205,7 +218,11 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       reservation.sentAt = now;
     },
     cancel(reservation) {
-      if (settle(reservation)) reservation.cancelled = true;
+      const bucket = settle(reservation);
+      if (!bucket) return;
+      reservation.cancelled = true;
+      // A cancelled probe tells nothing; the next request must not wait for it forever.
+      if (reservation.ticket === 1) bucket.known = true;
     },
     observe(reservation, observation) {
       const { sentAt } = reservation;
@@ -213,6 +230,9 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       const bucket = bucketOf(reservation.scope, reservation.kind);
       const now = options.now();
       refill(bucket, now);
+      // Any reply ends the probe: with a remaining count the bucket adapts below; without one (a
+      // server that reports none) the documented limits are all there is to go by.
+      bucket.known = true;
       // The most the server can hold now, as the client counts: what it reported when it counted
       // this request (floored, so up to one more), plus its refill since the request went out, less
       // the reservations not sent yet. Requests in flight are not subtracted: the server may have
