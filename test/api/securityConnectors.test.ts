@@ -7,6 +7,7 @@ import {
   withVaProvider,
 } from '../../src/providers/security/securityConnectors/index.js';
 import { putResource } from '../../src/store/index.js';
+import { awsConnector } from '../support/connectors.js';
 import { addSubscription } from '../support/estate.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -75,38 +76,6 @@ function gcpConnector(overrides: { subPlan?: unknown; va?: string } = {}) {
       environmentData: {
         environmentType: 'GcpProject',
         projectDetails: { projectId: 'contoso-prod', projectNumber: '123456789012' },
-      },
-    },
-  };
-}
-
-function awsConnector() {
-  return {
-    location: 'Central US',
-    properties: {
-      hierarchyIdentifier: '210987654321',
-      environmentName: 'AWS',
-      offerings: [
-        {
-          offeringType: 'CspmMonitorAws',
-          nativeCloudConnection: { cloudRoleArn: 'arn:aws:iam::210987654321:role/CspmMonitorAws' },
-        },
-        {
-          offeringType: 'DefenderForServersAws',
-          defenderForServers: {
-            cloudRoleArn: 'arn:aws:iam::210987654321:role/DefenderForCloud-DefenderForServers',
-          },
-          arcAutoProvisioning: {
-            enabled: true,
-            cloudRoleArn: 'arn:aws:iam::210987654321:role/DefenderForCloud-ArcAutoProvisioning',
-          },
-          vaAutoProvisioning: { enabled: true, configuration: { type: 'TVM' } },
-          subPlan: { type: 'P1' },
-        },
-      ],
-      environmentData: {
-        environmentType: 'AwsAccount',
-        organizationalData: { organizationMembershipType: 'Member', parentHierarchyId: '999999999999' },
       },
     },
   };

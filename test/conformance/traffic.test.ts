@@ -21,6 +21,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { awsConnector } from '../support/connectors.js';
 import { vmAndArcMachine } from '../support/machines.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { collectCases, corpusRoot, type ReplayTarget, replay } from './replay.js';
@@ -483,36 +484,7 @@ function gcpConnector(va: 'Qualys' | 'TVM') {
   };
 }
 
-const AWS_CONNECTOR = {
-  location: 'Central US',
-  tags: { owner: 'secops' },
-  properties: {
-    hierarchyIdentifier: '210987654321',
-    environmentName: 'AWS',
-    offerings: [
-      {
-        offeringType: 'CspmMonitorAws',
-        nativeCloudConnection: { cloudRoleArn: 'arn:aws:iam::210987654321:role/CspmMonitorAws' },
-      },
-      {
-        offeringType: 'DefenderForServersAws',
-        defenderForServers: {
-          cloudRoleArn: 'arn:aws:iam::210987654321:role/DefenderForCloud-DefenderForServers',
-        },
-        arcAutoProvisioning: {
-          enabled: true,
-          cloudRoleArn: 'arn:aws:iam::210987654321:role/DefenderForCloud-ArcAutoProvisioning',
-        },
-        vaAutoProvisioning: { enabled: true, configuration: { type: 'TVM' } },
-        subPlan: { type: 'P1' },
-      },
-    ],
-    environmentData: {
-      environmentType: 'AwsAccount',
-      organizationalData: { organizationMembershipType: 'Member', parentHierarchyId: '999999999999' },
-    },
-  },
-};
+const AWS_CONNECTOR = { ...awsConnector(), tags: { owner: 'secops' } };
 
 /** The transition page's GCP connector PUT, placeholders filled in (§4.5 of the domain spec). */
 const TRANSITION_PAGE_CONNECTOR = {
