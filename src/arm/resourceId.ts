@@ -50,11 +50,13 @@ export function normalisePath(rawPath: string): string[] {
     .split('/')
     .filter((segment) => segment.length > 0)
     .map((segment) => {
-      let decoded: string;
-      try {
-        decoded = decodeURIComponent(segment);
-      } catch {
-        throw errors.invalidRequestUri(rawPath);
+      let decoded = segment;
+      if (segment.includes('%')) {
+        try {
+          decoded = decodeURIComponent(segment);
+        } catch {
+          throw errors.invalidRequestUri(rawPath);
+        }
       }
       // An encoded slash would make a name that the stored id cannot be told apart from a deeper path.
       if (decoded.includes('/') || decoded.length === 0) throw errors.invalidRequestUri(rawPath);

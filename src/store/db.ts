@@ -14,6 +14,8 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import { migrationProvider } from './migrations.js';
+import { openReader, type Reader, registerReader } from './reader.js';
+import { resourceFromRow } from './resources.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -65,15 +67,24 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
-    cachePreparedStatements(sqlite);
+    let reader: Reader | undefined;
+    cachePreparedStatements(sqlite, () => reader?.changed());
     const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
     store = {
       db,
       engine: 'sqlite',
       stateDir: resolve(options.stateDir ?? dirname(file)),
       location: file,
-      close: () => db.destroy(),
+      close: async () => {
+        reader?.close();
+        await db.destroy();
+      },
     };
+    mkdirSync(store.stateDir, { recursive: true });
+    await migrate(store);
+    reader = openReader(file, { parse: resourceFromRow });
+    registerReader(db, reader);
+    return store;
   }
   mkdirSync(store.stateDir, { recursive: true });
   await migrate(store);
@@ -83,15 +94,27 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
 /**
  * Kysely's SQLite driver prepares every query anew, and compiling the SQL is the largest single cost
  * of a fast GET (about 30 µs of a VM GET). Statements are reused by SQL text instead, a bounded number
- * of them. Reuse is safe because the driver runs one query at a time on its one connection.
+ * of them. Reuse is safe because the driver runs one query at a time on its one connection. Write
+ * statements also tell the reader connection (`written`) that the database has changed.
  */
-function cachePreparedStatements(sqlite: BetterSqlite3.Database, limit = 500): void {
+function cachePreparedStatements(sqlite: BetterSqlite3.Database, written: () => void, limit = 500): void {
   const prepare = sqlite.prepare.bind(sqlite);
   const statements = new Map<string, BetterSqlite3.Statement>();
   const cached = (source: string): BetterSqlite3.Statement => {
     let statement = statements.get(source);
     if (statement) return statement;
     statement = prepare(source);
+    if (!statement.reader) {
+      // Every write, `commit` included: the reader connection must look at the database again.
+      const run = statement.run.bind(statement);
+      statement.run = (...parameters: unknown[]) => {
+        try {
+          return run(...parameters);
+        } finally {
+          written();
+        }
+      };
+    }
     if (statements.size >= limit) statements.delete(statements.keys().next().value!);
     statements.set(source, statement);
     return statement;

@@ -1,8 +1,13 @@
 import { sql } from 'kysely';
 import type { Db } from './db.js';
+import { readerOf } from './reader.js';
 import type { ResourcesTable } from './schema.js';
 
-/** A stored ARM resource: the complete representation plus the columns lists and scopes query by. */
+/**
+ * A stored ARM resource: the complete representation plus the columns lists and scopes query by.
+ * On SQLite, a resource read outside a transaction is shared with other readers and frozen (see
+ * `reader.ts`): change a copy (`structuredClone`), or read it inside the transaction that writes it.
+ */
 export interface StoredResource<Body = ArmBody> {
   key: string;
   id: string;
@@ -58,6 +63,8 @@ export async function getResource<Body = ArmBody>(
   db: Db,
   key: string,
 ): Promise<StoredResource<Body> | undefined> {
+  const reader = readerOf(db);
+  if (reader) return reader.resource(key) as StoredResource<Body> | undefined;
   const row = await db.selectFrom('resources').selectAll().where('key', '=', key).executeTakeFirst();
   return row ? resourceFromRow<Body>(row) : undefined;
 }
@@ -137,6 +144,31 @@ export async function listResources<Body = ArmBody>(
   db: Db,
   query: ListQuery,
 ): Promise<StoredResource<Body>[]> {
+  const where = listWhere(query);
+  const reader = readerOf(db);
+  if (reader && Number.isSafeInteger(where.limit)) {
+    return [...reader.resources(...compiledList(db, where))] as StoredResource<Body>[];
+  }
+  const rows = await listSelect(db, where).execute();
+  return rows.map((row) => resourceFromRow<Body>(row));
+}
+
+/** A list query's conditions as values compared to columns; `limit` is the page size. */
+interface ListWhere {
+  type: string;
+  subscriptionId?: string;
+  resourceGroup?: string;
+  parentKey?: string;
+  /** Keys strictly between `low` and `high`. */
+  low?: string;
+  high?: string;
+  after?: string;
+  limit: number;
+}
+
+const CONDITIONS = ['type', 'subscriptionId', 'resourceGroup', 'parentKey', 'low', 'high', 'after'] as const;
+
+function listWhere(query: ListQuery): ListWhere {
   // Every narrower scope is also a key range: resources in a group, children of a parent and
   // extension resources all have keys beneath the scope's key. Using the range (with the
   // subscription, when there is one) lets the `(type, subscription_id, key)` index serve the query.
@@ -145,20 +177,57 @@ export async function listResources<Body = ArmBody>(
       ? `/subscriptions/${query.subscriptionId}/resourcegroups/${query.resourceGroup}`
       : undefined;
   const rangeKey = query.underKey ?? (query.parentKey ? query.parentKey : undefined) ?? groupKey;
-  const subscriptionId = query.subscriptionId ?? subscriptionOfKey(rangeKey);
-  let select = db.selectFrom('resources').selectAll().where('type', '=', query.type);
-  if (subscriptionId !== undefined) select = select.where('subscription_id', '=', subscriptionId);
-  if (query.resourceGroup !== undefined) select = select.where('resource_group', '=', query.resourceGroup);
-  if (query.parentKey !== undefined) select = select.where('parent_key', '=', query.parentKey);
-  if (rangeKey !== undefined) {
-    select = select.where('key', '>', `${rangeKey}/`).where('key', '<', `${rangeKey}0`);
-  }
-  if (query.after !== undefined) select = select.where('key', '>', query.after);
+  return {
+    type: query.type,
+    subscriptionId: query.subscriptionId ?? subscriptionOfKey(rangeKey),
+    resourceGroup: query.resourceGroup,
+    parentKey: query.parentKey,
+    low: rangeKey === undefined ? undefined : `${rangeKey}/`,
+    high: rangeKey === undefined ? undefined : `${rangeKey}0`,
+    after: query.after,
+    limit: query.limit,
+  };
+}
+
+function listSelect(db: Db, where: ListWhere) {
+  let select = db.selectFrom('resources').selectAll().where('type', '=', where.type);
+  if (where.subscriptionId !== undefined) select = select.where('subscription_id', '=', where.subscriptionId);
+  if (where.resourceGroup !== undefined) select = select.where('resource_group', '=', where.resourceGroup);
+  if (where.parentKey !== undefined) select = select.where('parent_key', '=', where.parentKey);
+  if (where.low !== undefined) select = select.where('key', '>', where.low);
+  if (where.high !== undefined) select = select.where('key', '<', where.high);
+  if (where.after !== undefined) select = select.where('key', '>', where.after);
   // The page size goes into the SQL as a literal: as a bound parameter, SQLite (built with STAT4, as
   // better-sqlite3 is) compiles the statement a second time on every execution.
-  const limit = Number.isSafeInteger(query.limit) ? sql.lit(query.limit) : query.limit;
-  const rows = await select.orderBy('key').limit(limit).execute();
-  return rows.map((row) => resourceFromRow<Body>(row));
+  const limit = Number.isSafeInteger(where.limit) ? sql.lit(where.limit) : where.limit;
+  return select.orderBy('key').limit(limit);
+}
+
+/**
+ * The SQL of a list for the reader connection, built by `listSelect` once per shape (which conditions
+ * are present, and the page size) with placeholders standing for the values, then reused.
+ */
+const listShapes = new Map<string, { sql: string; conditions: (keyof ListWhere)[] }>();
+
+function compiledList(db: Db, where: ListWhere): [string, unknown[]] {
+  const present = CONDITIONS.filter((name) => where[name] !== undefined);
+  const shape = `${present.join(',')};${where.limit}`;
+  let compiled = listShapes.get(shape);
+  if (!compiled) {
+    const placeholders: ListWhere = { type: '\0type', limit: where.limit };
+    for (const name of present) placeholders[name] = `\0${name}`;
+    const query = listSelect(db, placeholders).compile();
+    const conditions = query.parameters.map((value) => {
+      const name = CONDITIONS.find((candidate) => `\0${candidate}` === value);
+      if (!name) throw new Error(`list query parameter ${String(value)} has no condition`);
+      return name;
+    });
+    compiled = { sql: query.sql, conditions };
+    // Page sizes come from callers (`$top`): keep a bounded number of shapes.
+    if (listShapes.size >= 500) listShapes.delete(listShapes.keys().next().value!);
+    listShapes.set(shape, compiled);
+  }
+  return [compiled.sql, compiled.conditions.map((name) => where[name])];
 }
 
 function subscriptionOfKey(key: string | undefined): string | undefined {

@@ -62,7 +62,8 @@ describe('Microsoft.HybridCompute', () => {
 
   async function setStatus(name: string, status: ArcStatus): Promise<void> {
     const key = arcMachineId(SUB, 'Rg-Arc', name).toLowerCase();
-    const machine = (await getResource(t.server.store.db, key))!;
+    // Resources read outside a transaction are shared and frozen: change a copy.
+    const machine = structuredClone((await getResource(t.server.store.db, key))!);
     machine.body.properties.status = status;
     await putResource(t.server.store.db, machine);
   }

@@ -226,7 +226,7 @@ describe('a remediation interrupted by a restart', () => {
       .where('type', '=', 'microsoft.policyinsights/remediations')
       .where('name', '=', 'interrupted')
       .executeTakeFirstOrThrow();
-    const remediation = (await getResource(store.db, remediationKey))!;
+    const remediation = structuredClone((await getResource(store.db, remediationKey))!);
     remediation.body.properties = {
       ...remediation.body.properties,
       provisioningState: 'Running',
