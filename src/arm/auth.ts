@@ -127,6 +127,11 @@ export interface Authenticator {
    * `WWW-Authenticate`; its origin is also an accepted audience (see `acceptedAudiences`).
    */
   authenticate(header: string | undefined, authorizationUri: string): Promise<Principal>;
+  /**
+   * The caller at once when the header's token was verified before and has not expired; `undefined`
+   * when `authenticate` must verify it. Throws the ARM 401 as `authenticate` would.
+   */
+  known(header: string | undefined, authorizationUri: string): Principal | undefined;
 }
 
 /**
@@ -136,19 +141,27 @@ export interface Authenticator {
 export function createAuthenticator(keys: SigningKeys): Authenticator {
   const verified = new Map<string, { principal: Principal; exp: number }>();
   const maxCached = 10_000;
+  function bearerToken(header: string | undefined, authorizationUri: string): string {
+    if (header === undefined || header === '') throw errors.authenticationMissing(authorizationUri);
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) throw errors.authenticationMalformed(authorizationUri);
+    return match[1]!;
+  }
+  function cachedPrincipal(token: string, authorizationUri: string): Principal | undefined {
+    const cached = verified.get(token);
+    if (!cached) return undefined;
+    if (cached.exp > Date.now() / 1000) return cached.principal;
+    verified.delete(token);
+    throw errors.expiredAuthenticationToken(authorizationUri, new Date(cached.exp * 1000), new Date());
+  }
   return {
+    known(header, authorizationUri) {
+      return cachedPrincipal(bearerToken(header, authorizationUri), authorizationUri);
+    },
     async authenticate(header, authorizationUri) {
-      if (header === undefined || header === '') throw errors.authenticationMissing(authorizationUri);
-      const match = /^Bearer\s+(\S+)$/i.exec(header);
-      if (!match) throw errors.authenticationMalformed(authorizationUri);
-      const token = match[1]!;
-      const nowSeconds = Date.now() / 1000;
-      const cached = verified.get(token);
-      if (cached) {
-        if (cached.exp > nowSeconds) return cached.principal;
-        verified.delete(token);
-        throw errors.expiredAuthenticationToken(authorizationUri, new Date(cached.exp * 1000), new Date());
-      }
+      const token = bearerToken(header, authorizationUri);
+      const cached = cachedPrincipal(token, authorizationUri);
+      if (cached) return cached;
       const audiences = acceptedAudiences(new URL(authorizationUri).origin);
       let payload: JWTPayload;
       try {
