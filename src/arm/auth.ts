@@ -139,7 +139,10 @@ export interface Authenticator {
  * RS256 verification would otherwise dominate a fast GET.
  */
 export function createAuthenticator(keys: SigningKeys): Authenticator {
-  const verified = new Map<string, { principal: Principal; exp: number }>();
+  // Keyed by the token's last characters (its signature's) so a lookup hashes a few dozen characters
+  // instead of the whole token; the entry keeps the whole token to compare.
+  const verified = new Map<string, { token: string; principal: Principal; exp: number }>();
+  const keyOf = (token: string) => token.slice(-48);
   const maxCached = 10_000;
   function bearerToken(header: string | undefined, authorizationUri: string): string {
     if (header === undefined || header === '') throw errors.authenticationMissing(authorizationUri);
@@ -148,10 +151,10 @@ export function createAuthenticator(keys: SigningKeys): Authenticator {
     return match[1]!;
   }
   function cachedPrincipal(token: string, authorizationUri: string): Principal | undefined {
-    const cached = verified.get(token);
-    if (!cached) return undefined;
+    const cached = verified.get(keyOf(token));
+    if (cached?.token !== token) return undefined;
     if (cached.exp > Date.now() / 1000) return cached.principal;
-    verified.delete(token);
+    verified.delete(keyOf(token));
     throw errors.expiredAuthenticationToken(authorizationUri, new Date(cached.exp * 1000), new Date());
   }
   return {
@@ -187,7 +190,7 @@ export function createAuthenticator(keys: SigningKeys): Authenticator {
       const principal = principalFromClaims(payload);
       if (!principal) throw errors.invalidAuthenticationToken(authorizationUri);
       if (verified.size >= maxCached) verified.delete(verified.keys().next().value!);
-      verified.set(token, { principal, exp: Number(payload.exp) });
+      verified.set(keyOf(token), { token, principal, exp: Number(payload.exp) });
       return principal;
     },
   };

@@ -59,7 +59,7 @@ export function openReader(file: string, options: ReaderOptions): Reader {
   let version: number | undefined;
   let lookedAt = Number.NEGATIVE_INFINITY;
   const single = new Map<string, StoredResource | null>();
-  const lists = new Map<string, readonly StoredResource[]>();
+  const lists = new Map<string, Map<string, readonly StoredResource[]>>();
   /** Forgets everything once another connection has committed. */
   function current(): void {
     const at = performance.now();
@@ -86,12 +86,20 @@ export function openReader(file: string, options: ReaderOptions): Reader {
     },
     resources(sql, parameters) {
       current();
-      const cacheKey = `${sql}\u0000${parameters.join('\u0000')}`;
-      const known = lists.get(cacheKey);
-      if (known) return known;
+      // By statement, then by values: the statement's text is the same string each time (its hash
+      // is kept), so only the short values key is hashed anew.
+      let known = lists.get(sql);
+      const valuesKey = parameters.join('\u0000');
+      const found = known?.get(valuesKey);
+      if (found) return found;
       const rows = prepared(sql).all(...parameters);
-      const found = Object.freeze(rows.map((row) => deepFreeze(parse(row))));
-      return rows.length <= maxListLength ? remember(lists, cacheKey, found) : found;
+      const parsed = Object.freeze(rows.map((row) => deepFreeze(parse(row))));
+      if (rows.length > maxListLength) return parsed;
+      if (!known) {
+        known = new Map();
+        remember(lists, sql, known);
+      }
+      return remember(known, valuesKey, parsed);
     },
     changed() {
       lookedAt = Number.NEGATIVE_INFINITY;
