@@ -129,7 +129,7 @@ const PARAMETER_TYPES: Record<string, ParameterType> = {
   datetime: 'DateTime',
 };
 
-function hasType(value: JsonValue, type: ParameterType): boolean {
+export function hasType(value: JsonValue, type: ParameterType): boolean {
   switch (type) {
     case 'String':
       return typeof value === 'string';
@@ -148,10 +148,10 @@ function hasType(value: JsonValue, type: ParameterType): boolean {
   }
 }
 
-const showValue = (value: JsonValue) => (typeof value === 'string' ? value : JSON.stringify(value));
+export const showValue = (value: JsonValue) => (typeof value === 'string' ? value : JSON.stringify(value));
 
 /** For an Array parameter the allowed values constrain each member. */
-function isAllowed(parameter: CompiledParameter, value: JsonValue): boolean {
+export function isAllowed(parameter: CompiledParameter, value: JsonValue): boolean {
   const allowed = parameter.allowedValues;
   if (!allowed) return true;
   // Ordinal: Azure refused 'deny' for allowed values 'Audit, Deny, Disabled'
@@ -162,7 +162,7 @@ function isAllowed(parameter: CompiledParameter, value: JsonValue): boolean {
   return one(value);
 }
 
-function compileParameters(definitionName: string, declared: unknown): Map<string, CompiledParameter> {
+export function compileParameters(definitionName: string, declared: unknown): Map<string, CompiledParameter> {
   const parameters = new Map<string, CompiledParameter>();
   if (declared === undefined || declared === null) return parameters;
   if (!isJsonObject(declared as JsonValue))
@@ -529,23 +529,31 @@ export function compileDefinition(
 
 // ─── Assignment parameters ───────────────────────────────────────────────────────────────────────
 
+/** What parameters bind to: a definition, or a policy set definition (named so in messages). */
+export interface ParameterisedPolicy {
+  name: string;
+  kind?: 'definition' | 'set';
+  parameters: ReadonlyMap<string, CompiledParameter>;
+}
+
 /**
- * Binds an assignment's parameter values to a definition: every supplied name must be declared, each
+ * Binds an assignment's parameter values to a definition (or a set's own parameters): every supplied name must be declared, each
  * value must have the declared type and be allowed, and a parameter without a value takes its default.
  * Returns the values by lower-case name.
  */
 export function bindParameters(
-  definition: CompiledDefinition,
+  definition: ParameterisedPolicy,
   values: AssignmentParameterValues = {},
   assignmentName = 'assignment',
 ): Map<string, JsonValue> {
+  const what = definition.kind === 'set' ? 'policy set definition' : 'policy definition';
   const bound = new Map<string, JsonValue>();
   for (const [name, wrapper] of Object.entries(values)) {
     const parameter = definition.parameters.get(name.toLowerCase());
     if (!parameter) {
       throw new PolicyError(
         'UndefinedPolicyParameter',
-        `The policy assignment '${assignmentName}' has a parameter '${name}' which is not defined in the policy definition '${definition.name}'.`,
+        `The policy assignment '${assignmentName}' has a parameter '${name}' which is not defined in the ${what} '${definition.name}'.`,
       );
     }
     if (!isJsonObject((wrapper ?? null) as JsonValue) || !Object.hasOwn(wrapper, 'value')) {
@@ -564,7 +572,7 @@ export function bindParameters(
     if (!isAllowed(parameter, value)) {
       throw new PolicyError(
         'PolicyParameterValueNotAllowed',
-        `The value '${showValue(value)}' is not allowed for policy parameter '${parameter.name}' in policy definition '${definition.name}'. The allowed values are '${(parameter.allowedValues ?? []).map(showValue).join(', ')}'.`,
+        `The value '${showValue(value)}' is not allowed for policy parameter '${parameter.name}' in ${what} '${definition.name}'. The allowed values are '${(parameter.allowedValues ?? []).map(showValue).join(', ')}'.`,
       );
     }
     bound.set(name.toLowerCase(), value);
@@ -578,7 +586,7 @@ export function bindParameters(
   if (missing.length > 0) {
     throw new PolicyError(
       'MissingPolicyParameter',
-      `The policy assignment '${assignmentName}' is missing parameter(s) '${missing.join(', ')}' as defined in the policy definition '${definition.name}'.`,
+      `The policy assignment '${assignmentName}' is missing parameter(s) '${missing.join(', ')}' as defined in the ${what} '${definition.name}'.`,
     );
   }
   return bound;

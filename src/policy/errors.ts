@@ -17,6 +17,10 @@ export type PolicyErrorCode =
   | 'PolicyParameterAllowedAndDefaultValuesMismatch'
   | 'MissingPolicyParameter'
   | 'UndefinedPolicyParameter'
+  /** A policy set definition's structure: references, reference ids, nesting, scope of its members. */
+  | 'InvalidCreatePolicySetDefinitionRequest'
+  /** A set member's `groupNames` naming a group the set does not declare. */
+  | 'InvalidPolicySetDefinitionGroups'
   /** Something vaplane deliberately does not implement (named in the message). */
   | 'UnsupportedPolicyFeature'
   /** A template function failed while evaluating one resource. */

@@ -20,6 +20,7 @@ export {
   compileDefinition,
   type EvaluationDelay,
   effectNamed,
+  type ParameterisedPolicy,
   parseEvaluationDelay,
 } from './definition.js';
 export {
@@ -43,6 +44,18 @@ export type { Explanation, MemberVerdict } from './evaluate.js';
 export { decisiveConditions, describeLeaf, formatExplanation } from './explain.js';
 export { FUNCTION_NAMES } from './functions.js';
 export { OPERATORS, type Operator } from './operators.js';
+export { matchedTypes } from './reach.js';
+export {
+  type BoundSet,
+  type BoundSetMember,
+  bindSetParameters,
+  type CompiledSet,
+  type CompiledSetMember,
+  type CompileSetOptions,
+  compileSet,
+  generatedReferenceId,
+  type PolicySetDefinitionProperties,
+} from './set.js';
 export {
   type CompiledTemplate,
   type DeploymentScope,

@@ -1,9 +1,10 @@
 /**
  * `Microsoft.Authorization/policyAssignments` at management group, subscription and resource group
- * scope. A PUT checks the definition and binds the parameters (the engine's errors, at create time),
+ * scope. A PUT checks the definition or policy set definition and binds the parameters (the engine's
+ * errors, at create time; for a set, its own parameters and then every member's rendered from them),
  * gives a `SystemAssigned` identity a principal id and — as the portal does — the roles its
- * definition's `roleDefinitionIds` name at the assignment's scope, then schedules the assignment's
- * first evaluation as a background operation.
+ * definition's (or its members') `roleDefinitionIds` name at the assignment's scope, then schedules the
+ * assignment's first evaluation as a background operation.
  */
 import { ArmError, errors } from '../../arm/errors.js';
 import type { ArmContext, ResourceTypeDef } from '../../arm/registry.js';
@@ -23,10 +24,12 @@ import { grantRole } from '../authorization/index.js';
 import { EVALUATE_ASSIGNMENT, evaluationStyle } from './jobs.js';
 import {
   AUTHORIZATION_POLICY_API_VERSIONS,
-  bindOrRefuse,
+  assignedPolicies,
   definitionNotFound,
   identityPrincipalId,
-  loadDefinition,
+  loadAssignable,
+  requiredRoleIds,
+  setNotFound,
 } from './model.js';
 
 const PROPERTY_MEMBERS = [
@@ -67,12 +70,17 @@ export const policyAssignmentsType: ResourceTypeDef = {
     const definitionId = properties.policyDefinitionId;
     if (typeof definitionId !== 'string' || definitionId === '')
       throw errors.missingRequiredParameter('policyDefinitionId');
-    const definition = await loadDefinition(ctx.db, definitionId);
-    if (!definition) throw definitionNotFound(definitionId);
+    const assignable = await loadAssignable(ctx.db, definitionId);
+    if (!assignable) {
+      throw /\/policySetDefinitions\//i.test(definitionId)
+        ? setNotFound(definitionId)
+        : definitionNotFound(definitionId);
+    }
     if (properties.parameters !== undefined && !isPlainObject(properties.parameters)) {
       throw errors.invalidRequestContent("The 'properties.parameters' must be an object.");
     }
-    bindOrRefuse(definition.compiled, properties.parameters, name);
+    const { policies } = assignedPolicies(assignable, properties.parameters, name, ctx.services.clock.now());
+    const assignedId = assignable.kind === 'set' ? assignable.set.id : assignable.definition.id;
     const enforcementMode =
       properties.enforcementMode === undefined
         ? 'Default'
@@ -114,7 +122,7 @@ export const policyAssignmentsType: ResourceTypeDef = {
         properties: {
           ...(properties.displayName === undefined ? {} : { displayName: properties.displayName }),
           ...(properties.description === undefined ? {} : { description: properties.description }),
-          policyDefinitionId: definition.id,
+          policyDefinitionId: assignedId,
           definitionVersion: properties.definitionVersion ?? '1.*.*',
           ...(properties.metadata === undefined ? {} : { metadata: properties.metadata }),
           ...(properties.parameters === undefined ? {} : { parameters: properties.parameters }),
@@ -129,13 +137,11 @@ export const policyAssignmentsType: ResourceTypeDef = {
       existing,
     );
     if (identityType === 'SystemAssigned') {
-      for (const roleDefinitionId of [
-        ...(definition.compiled.existence?.roleDefinitionIds ?? []),
-        ...(definition.compiled.modify?.roleDefinitionIds ?? []),
-      ]) {
+      // A set's identity gets every role its members need, once each.
+      for (const roleId of requiredRoleIds(policies)) {
         await grantRole(ctx.db, {
           scope,
-          roleId: String(roleDefinitionId).split('/').pop()!.toLowerCase(),
+          roleId,
           principalId,
           principalType: 'ServicePrincipal',
           by: ctx.principal.objectId,

@@ -5,6 +5,7 @@
  */
 import { ArmError, errors } from '../../arm/errors.js';
 import type { ArmContext, ResourceTypeDef } from '../../arm/registry.js';
+import { keyOf } from '../../arm/resourceId.js';
 import {
   checkPreconditions,
   collectionQuery,
@@ -17,7 +18,13 @@ import { objectBody, optionalObject, rejectUnknown } from '../../arm/validate.js
 import { BUILT_IN_DEFINITIONS, builtInDefinition } from '../../policy/builtins/index.js';
 import type { PolicyDefinitionProperties } from '../../policy/index.js';
 import { deleteResource, getResource, listResources } from '../../store/index.js';
-import { AUTHORIZATION_POLICY_API_VERSIONS, builtInBody, compileOrRefuse, DEFINITION_TYPE } from './model.js';
+import {
+  AUTHORIZATION_POLICY_API_VERSIONS,
+  builtInBody,
+  compileOrRefuse,
+  DEFINITION_TYPE,
+  SET_DEFINITION_TYPE,
+} from './model.js';
 
 const PROPERTY_MEMBERS = [
   'displayName',
@@ -102,7 +109,24 @@ export const policyDefinitionsType: ResourceTypeDef = {
   async delete(ctx) {
     const name = ctx.parsed.target.names[0]!;
     if (builtInDefinition(name) || ctx.parsed.scope.kind === 'tenant') throw builtInRefused(name);
-    const removed = await deleteResource(ctx.db, targetKey(ctx));
+    const key = targetKey(ctx);
+    // A definition a set references stays until the set no longer does (Azure answers 400
+    // InvalidDeletePolicyDefinitionRequest, Azure/terraform-azurerm-caf-enterprise-scale#81).
+    const sets = await listResources(ctx.db, { type: SET_DEFINITION_TYPE, limit: 100_000 });
+    const referencing = sets.find((set) =>
+      (set.body.properties?.policyDefinitions ?? []).some(
+        (reference: { policyDefinitionId?: unknown }) =>
+          keyOf(String(reference.policyDefinitionId ?? '')) === key,
+      ),
+    );
+    if (referencing) {
+      throw new ArmError({
+        status: 400,
+        code: 'InvalidDeletePolicyDefinitionRequest',
+        message: `The policy definition '${name}' cannot be deleted. It is referenced by the policy set definition '${referencing.id}'. Please remove this policy definition from all policy set definitions that reference it.`,
+      });
+    }
+    const removed = await deleteResource(ctx.db, key);
     return { status: removed ? 200 : 204 };
   },
   async list(ctx) {

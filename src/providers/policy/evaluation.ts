@@ -1,8 +1,10 @@
 /**
- * Compliance evaluation: an assignment over the resources of the subscriptions it covers, with the
+ * Compliance evaluation: what an assignment applies — one definition, or every member of a set with
+ * parameters rendered from the set's — over resources of the subscriptions it covers, with the
  * existence checks of AuditIfNotExists / DeployIfNotExists answered from the store (and assessment
  * ffff0522 from coverage, as the Security provider computes it). The verdicts are stored as internal
- * `policystates` rows beneath the assignment, replaced per subscription on every evaluation.
+ * `policystates` rows beneath the assignment: replaced per assignment by a full evaluation, per
+ * (policy, resource) by a targeted one.
  */
 import { uuidFromHash } from '../../arm/auth.js';
 import { keyOf } from '../../arm/resourceId.js';
@@ -12,6 +14,7 @@ import {
   evaluatePolicy,
   formatExplanation,
   type JsonValue,
+  PolicyError,
   type PolicyEvaluation,
   type ResourceGroupContext,
   type ResourceView,
@@ -23,6 +26,7 @@ import {
   type ArmBody,
   type Db,
   getResource,
+  getResources,
   insertResources,
   listResources,
   resourceFromRow,
@@ -37,21 +41,36 @@ import {
 } from '../security/assessments/index.js';
 import {
   ASSIGNMENT_TYPE,
-  bindOrRefuse,
+  type AssignedPolicy,
+  assignedPolicies,
   isWithin,
-  type LoadedDefinition,
-  loadDefinition,
+  type LoadedSet,
+  loadAssignable,
   STATE_TYPE,
   subscriptionsUnder,
 } from './model.js';
 
 const VA_ASSESSMENT_KEY = 'ffff0522-1e88-47fc-8382-2a80ba848f5d';
+/** Azure Policy's name for resource groups (the type Microsoft's rules match, e.g. 96670d01). */
+const POLICY_RESOURCE_GROUP_TYPE = 'microsoft.resources/subscriptions/resourcegroups';
+
 /** Types that are vaplane's or ARM's bookkeeping, never evaluated. */
 export const NOT_EVALUATED = (type: string) =>
   type.startsWith('microsoft.authorization/') ||
   type.startsWith('microsoft.policyinsights/') ||
+  type.startsWith('microsoft.management/') ||
   type === 'microsoft.resources/deployments' ||
   type === SUBSCRIPTION_TYPE;
+
+/** A stored row's type as Azure Policy names it, lower-cased. */
+export function policyTypeOf(storedType: string): string {
+  return storedType === RESOURCE_GROUP_TYPE ? POLICY_RESOURCE_GROUP_TYPE : storedType;
+}
+
+/** The stored type of a policy type (the inverse of `policyTypeOf`). */
+function storedTypeOf(policyType: string): string {
+  return policyType === POLICY_RESOURCE_GROUP_TYPE ? RESOURCE_GROUP_TYPE : policyType;
+}
 
 /**
  * A stored body as Azure Policy sees it: resource groups are `Microsoft.Resources/subscriptions/
@@ -66,46 +85,42 @@ export function policyBody(row: StoredResource): ArmResource {
   return extension ? { ...body, type: extension[1]! } : body;
 }
 
+/** An assignment with what it applies, parameters bound. */
 export interface AssignmentInScope {
   assignment: StoredResource;
-  definition: LoadedDefinition;
-  parameters: Map<string, JsonValue>;
+  /** The set, when the assignment assigns one. */
+  set?: LoadedSet;
+  /** The set's own parameters as the assignment binds them. */
+  setParameters?: Map<string, JsonValue>;
+  /** One policy, or each member of the set. */
+  policies: AssignedPolicy[];
 }
 
 export interface EvaluatedResource {
   resource: StoredResource;
   view: ResourceView;
+  policy: AssignedPolicy;
   evaluation: PolicyEvaluation;
 }
 
 export async function assignmentInScope(
   db: Db,
   assignment: StoredResource,
+  now: Date,
 ): Promise<AssignmentInScope | undefined> {
-  const definition = await loadDefinition(db, String(assignment.body.properties.policyDefinitionId));
-  if (!definition) return undefined;
-  const parameters = bindOrRefuse(
-    definition.compiled,
+  const assignable = await loadAssignable(db, String(assignment.body.properties.policyDefinitionId));
+  if (!assignable) return undefined;
+  const { policies, setParameters } = assignedPolicies(
+    assignable,
     assignment.body.properties.parameters,
     assignment.name,
+    now,
   );
-  return { assignment, definition, parameters };
-}
-
-/** Every assignment that applies to a subscription: at it, in its resource groups, or at a management group above it. */
-export async function assignmentsFor(db: Db, subscriptionId: string): Promise<StoredResource[]> {
-  const all = await listResources(db, { type: ASSIGNMENT_TYPE, limit: 100_000 });
-  const applying: StoredResource[] = [];
-  for (const assignment of all) {
-    const scope = String(assignment.body.properties.scope);
-    if (assignment.subscriptionId === subscriptionId) applying.push(assignment);
-    else if (
-      assignment.subscriptionId === null &&
-      (await subscriptionsUnder(db, scope)).includes(subscriptionId)
-    )
-      applying.push(assignment);
-  }
-  return applying;
+  return {
+    assignment,
+    policies,
+    ...(assignable.kind === 'set' ? { set: assignable.set, setParameters } : {}),
+  };
 }
 
 export async function subscriptionContext(
@@ -118,6 +133,15 @@ export async function subscriptionContext(
     subscriptionId: String(row.body.subscriptionId ?? subscriptionId),
     displayName: String(row.body.displayName ?? subscriptionId),
     ...(row.body.tenantId ? { tenantId: String(row.body.tenantId) } : {}),
+  };
+}
+
+export function groupContextOf(group: StoredResource): ResourceGroupContext {
+  return {
+    name: group.name,
+    location: String(group.body.location ?? ''),
+    ...(group.body.tags ? { tags: group.body.tags } : {}),
+    ...(group.body.managedBy ? { managedBy: String(group.body.managedBy) } : {}),
   };
 }
 
@@ -173,9 +197,152 @@ async function relatedResources(
 }
 
 /**
- * Evaluates an assignment over one subscription's resources (or only `onlyKey`), existence checks
- * answered. Resources outside the assignment's scope or inside a `notScopes` entry are skipped.
+ * Which resources of a subscription an evaluation judges: all of them (a full scan), these keys, or
+ * those below a scope key (the subscription or a resource group), of these policy types when known.
  */
+export type Candidates =
+  | { kind: 'all' }
+  | { kind: 'keys'; keys: ReadonlySet<string> }
+  | { kind: 'under'; key: string; types?: ReadonlySet<string> };
+
+async function candidateRows(
+  db: Db,
+  subscriptionId: string,
+  candidates: Candidates,
+): Promise<StoredResource[]> {
+  const subscriptionKey = `/subscriptions/${subscriptionId}`;
+  if (candidates.kind === 'keys') return getResources(db, [...candidates.keys]);
+  const underKey = candidates.kind === 'under' ? candidates.key : subscriptionKey;
+  const types = candidates.kind === 'under' ? candidates.types : undefined;
+  const rows: StoredResource[] = [];
+  if (underKey === subscriptionKey && (!types || types.has(SUBSCRIPTION_TYPE))) {
+    const row = await getResource(db, subscriptionKey);
+    if (row) rows.push(row);
+  }
+  if (types) {
+    for (const type of types) {
+      if (type === SUBSCRIPTION_TYPE) continue;
+      rows.push(
+        ...(await listResources(db, {
+          type: storedTypeOf(type),
+          subscriptionId,
+          underKey,
+          limit: 10_000_000,
+        })),
+      );
+    }
+    return rows;
+  }
+  if (underKey !== subscriptionKey) {
+    const scopeRow = await getResource(db, underKey);
+    if (scopeRow) rows.push(scopeRow);
+  }
+  // One read of the key range (the primary key serves it, whatever the types).
+  const range = await db
+    .selectFrom('resources')
+    .selectAll()
+    .where('subscription_id', '=', subscriptionId)
+    .where('key', '>', `${underKey}/`)
+    .where('key', '<', `${underKey}0`)
+    .orderBy('key')
+    .execute();
+  for (const row of range) rows.push(resourceFromRow(row));
+  return rows;
+}
+
+export interface Judgement {
+  /** Every candidate in the assignment's scope (judged NotApplicable or not): their old states go. */
+  considered: StoredResource[];
+  /** The Compliant and NonCompliant verdicts (and the rest, which leave no state). */
+  evaluated: EvaluatedResource[];
+}
+
+/**
+ * Evaluates an assignment's policies (or `policies`, a subset) over candidates of one subscription,
+ * existence checks answered. Candidates outside the assignment's scope or inside a `notScopes` entry
+ * are skipped; so is a bookkeeping type. A policy whose evaluation fails for a resource leaves no state
+ * for it (the failure does not stop the others).
+ */
+export async function judge(
+  db: Db,
+  target: AssignmentInScope,
+  subscriptionId: string,
+  now: Date,
+  candidates: Candidates,
+  policies: readonly AssignedPolicy[] = target.policies,
+): Promise<Judgement> {
+  const subscription = await subscriptionContext(db, subscriptionId);
+  if (!subscription) return { considered: [], evaluated: [] };
+  const { assignment } = target;
+  const scope = String(assignment.body.properties.scope);
+  const notScopes: string[] = assignment.body.properties.notScopes ?? [];
+  // Everything in a subscription below a management group is in that group's scope.
+  const atGroup = /^\/providers\/Microsoft\.Management\//i.test(scope);
+  const inScope = (id: string) => atGroup || isWithin(id, scope);
+  const excluded = (id: string) => notScopes.some((notScope) => isWithin(id, notScope));
+  const subscriptionKey = `/subscriptions/${subscriptionId}`;
+
+  const rows = (await candidateRows(db, subscriptionId, candidates)).filter(
+    (row) =>
+      (row.key === subscriptionKey || !NOT_EVALUATED(row.type)) && inScope(row.id) && !excluded(row.id),
+  );
+  const groupKeys = new Set(
+    rows
+      .filter((row) => row.resourceGroup)
+      .map((row) => `${subscriptionKey}/resourcegroups/${row.resourceGroup}`),
+  );
+  const groups =
+    candidates.kind === 'keys'
+      ? await getResources(db, [...groupKeys])
+      : await listResources(db, { type: RESOURCE_GROUP_TYPE, subscriptionId, limit: 100_000 });
+  const groupContext = new Map(groups.map((group) => [group.name.toLowerCase(), groupContextOf(group)]));
+  const viewOf = (row: StoredResource): ResourceView =>
+    row.key === subscriptionKey
+      ? subscriptionView(subscription)
+      : resourceView(
+          policyBody(row),
+          subscription,
+          row.resourceGroup ? groupContext.get(row.resourceGroup) : undefined,
+        );
+
+  const machineCount = rows.filter(
+    (row) => row.type.endsWith('/virtualmachines') || row.type.endsWith('/machines'),
+  ).length;
+  const vaAssessmentOf = vaAssessmentLookup(db, subscriptionId, now, machineCount > 1);
+  const evaluated: EvaluatedResource[] = [];
+  for (const resource of rows) {
+    const view = viewOf(resource);
+    for (const policy of policies) {
+      const { definition, parameters } = policy;
+      try {
+        let evaluation = evaluatePolicy({
+          definition: definition.compiled,
+          parameters,
+          resource: view,
+          now,
+          policy: {
+            assignmentId: assignment.id,
+            definitionId: definition.id,
+            ...(target.set ? { setDefinitionId: target.set.id } : {}),
+            ...(policy.referenceId ? { definitionReferenceId: policy.referenceId } : {}),
+          },
+        });
+        if (evaluation.state === 'ExistenceCheckRequired') {
+          evaluation = completeEvaluation(
+            evaluation,
+            await relatedResources(db, evaluation, subscription, vaAssessmentOf),
+          );
+        }
+        evaluated.push({ resource, view, policy, evaluation });
+      } catch (error) {
+        if (!(error instanceof PolicyError)) throw error;
+      }
+    }
+  }
+  return { considered: rows, evaluated };
+}
+
+/** The verdicts of an assignment's policies over one subscription's resources (or only `onlyKey`). */
 export async function evaluateSubscription(
   db: Db,
   target: AssignmentInScope,
@@ -183,84 +350,16 @@ export async function evaluateSubscription(
   now: Date,
   onlyKey?: string,
 ): Promise<EvaluatedResource[]> {
-  const subscription = await subscriptionContext(db, subscriptionId);
-  if (!subscription) return [];
-  const { assignment, definition, parameters } = target;
-  const scope = String(assignment.body.properties.scope);
-  const notScopes: string[] = assignment.body.properties.notScopes ?? [];
-  // Everything in a subscription below a management group is in that group's scope.
-  const atGroup = /^\/providers\/Microsoft\.Management\//i.test(scope);
-  const inScope = (id: string) => atGroup || isWithin(id, scope);
-  const excluded = (id: string) => notScopes.some((notScope) => isWithin(id, notScope));
-
-  const candidates: { resource: StoredResource; view: ResourceView }[] = [];
-  const subscriptionKey = `/subscriptions/${subscriptionId}`;
-  if (!onlyKey || onlyKey === subscriptionKey) {
-    const row = await getResource(db, subscriptionKey);
-    if (row) candidates.push({ resource: row, view: subscriptionView(subscription) });
-  }
-  const groups = await listResources(db, { type: RESOURCE_GROUP_TYPE, subscriptionId, limit: 100_000 });
-  const groupContext = new Map<string, ResourceGroupContext>(
-    groups.map((group) => [
-      group.name.toLowerCase(),
-      {
-        name: group.name,
-        location: String(group.body.location ?? ''),
-        ...(group.body.tags ? { tags: group.body.tags } : {}),
-        ...(group.body.managedBy ? { managedBy: String(group.body.managedBy) } : {}),
-      },
-    ]),
-  );
-  if (onlyKey && onlyKey !== subscriptionKey) {
-    const row = await getResource(db, onlyKey);
-    if (row && !NOT_EVALUATED(row.type)) candidates.push({ resource: row, view: viewOf(row) });
-  } else if (!onlyKey) {
-    // One read of the subscription's key range (the primary key serves it, whatever the types).
-    const rows = await db
-      .selectFrom('resources')
-      .selectAll()
-      .where('subscription_id', '=', subscriptionId)
-      .where('key', '>', `${subscriptionKey}/`)
-      .where('key', '<', `${subscriptionKey}0`)
-      .orderBy('key')
-      .execute();
-    for (const row of rows) {
-      if (NOT_EVALUATED(row.type)) continue;
-      const resource = resourceFromRow(row);
-      candidates.push({ resource, view: viewOf(resource) });
-    }
-  }
-
-  function viewOf(row: StoredResource): ResourceView {
-    const group = row.resourceGroup ? groupContext.get(row.resourceGroup) : undefined;
-    return resourceView(policyBody(row), subscription!, group);
-  }
-
-  const vaAssessmentOf = vaAssessmentLookup(db, subscriptionId, now, !onlyKey);
-  const evaluated: EvaluatedResource[] = [];
-  for (const { resource, view } of candidates) {
-    if (!inScope(resource.id) || excluded(resource.id)) continue;
-    let evaluation = evaluatePolicy({
-      definition: definition.compiled,
-      parameters,
-      resource: view,
-      now,
-      policy: { assignmentId: assignment.id, definitionId: definition.id },
-    });
-    if (evaluation.state === 'ExistenceCheckRequired') {
-      evaluation = completeEvaluation(
-        evaluation,
-        await relatedResources(db, evaluation, subscription, vaAssessmentOf),
-      );
-    }
-    evaluated.push({ resource, view, evaluation });
-  }
-  return evaluated;
+  const candidates: Candidates = onlyKey ? { kind: 'keys', keys: new Set([onlyKey]) } : { kind: 'all' };
+  return (await judge(db, target, subscriptionId, now, candidates)).evaluated;
 }
 
-/** Re-evaluates an assignment everywhere it applies and replaces its stored states. Returns how many resources it judged. */
+/** Re-evaluates an assignment everywhere it applies and replaces its stored states. Returns how many states it wrote. */
 export async function evaluateAssignment(db: Db, assignment: StoredResource, now: Date): Promise<number> {
-  const target = await assignmentInScope(db, assignment);
+  const target = await assignmentInScope(db, assignment, now).catch((error) => {
+    if (error instanceof PolicyError || (error as { status?: number }).status === 400) return undefined;
+    throw error;
+  });
   let judged = 0;
   await db
     .deleteFrom('resources')
@@ -269,7 +368,7 @@ export async function evaluateAssignment(db: Db, assignment: StoredResource, now
     .execute();
   if (!target) return 0;
   for (const subscriptionId of await subscriptionsUnder(db, String(assignment.body.properties.scope))) {
-    const evaluated = await evaluateSubscription(db, target, subscriptionId, now);
+    const { evaluated } = await judge(db, target, subscriptionId, now, { kind: 'all' });
     const states = evaluated.flatMap((item) => stateRecord(target, item, now));
     await insertResources(db, states);
     judged += states.length;
@@ -277,7 +376,33 @@ export async function evaluateAssignment(db: Db, assignment: StoredResource, now
   return judged;
 }
 
-/** Re-evaluates every assignment that applies to the given subscriptions (after a write in them). */
+/**
+ * Replaces the states a targeted judgement covers: for each considered resource and judged policy,
+ * the old state goes and the new verdict (if Compliant or NonCompliant) is written.
+ */
+export async function replaceStates(
+  db: Db,
+  target: AssignmentInScope,
+  judgement: Judgement,
+  policies: readonly AssignedPolicy[],
+  now: Date,
+): Promise<void> {
+  const stale = judgement.considered.flatMap((resource) =>
+    policies.map((policy) => stateKey(target.assignment.key, resource.key, policy.referenceId)),
+  );
+  for (let start = 0; start < stale.length; start += 500) {
+    await db
+      .deleteFrom('resources')
+      .where('key', 'in', stale.slice(start, start + 500))
+      .execute();
+  }
+  await insertResources(
+    db,
+    judgement.evaluated.flatMap((item) => stateRecord(target, item, now)),
+  );
+}
+
+/** Re-evaluates every assignment that applies to the given subscriptions (`triggerEvaluation`). */
 export async function evaluateSubscriptions(
   db: Db,
   subscriptionIds: ReadonlySet<string>,
@@ -292,13 +417,23 @@ export async function evaluateSubscriptions(
   }
 }
 
+/** The key of the state of one (assignment, resource, set member) — computable without reading. */
+export function stateKey(assignmentKey: string, resourceKey: string, referenceId?: string): string {
+  const name = uuidFromHash(
+    referenceId === undefined
+      ? `${assignmentKey}|${resourceKey}`
+      : `${assignmentKey}|${resourceKey}|${referenceId.toLowerCase()}`,
+  );
+  return `${assignmentKey}/policystates/${name}`;
+}
+
 function stateRecord(target: AssignmentInScope, item: EvaluatedResource, now: Date): StoredResource[] {
-  const { evaluation, resource } = item;
+  const { evaluation, resource, policy } = item;
   if (evaluation.state !== 'Compliant' && evaluation.state !== 'NonCompliant') return [];
-  const { assignment, definition } = target;
+  const { assignment, set } = target;
+  const { definition } = policy;
   const at = now.toISOString();
-  const name = uuidFromHash(`${assignment.key}|${resource.key}`);
-  const key = `${assignment.key}/policystates/${name}`;
+  const key = stateKey(assignment.key, resource.key, policy.referenceId);
   const body: ArmBody = {
     '@odata.id': null,
     timestamp: at,
@@ -319,9 +454,13 @@ function stateRecord(target: AssignmentInScope, item: EvaluatedResource, now: Da
     policyDefinitionName: definition.name,
     policyDefinitionAction: evaluation.effect.toLowerCase(),
     policyDefinitionCategory: String(definition.body.properties?.metadata?.category ?? 'tbd'),
-    policySetDefinitionId: '',
-    policySetDefinitionName: '',
-    policyDefinitionReferenceId: '',
+    policySetDefinitionId: set?.id ?? '',
+    policySetDefinitionName: set?.name ?? '',
+    policySetDefinitionOwner: '',
+    policySetDefinitionCategory: set ? String(set.body.properties?.metadata?.category ?? 'tbd') : '',
+    policySetDefinitionParameters: set ? JSON.stringify(Object.fromEntries(target.setParameters ?? [])) : '',
+    policyDefinitionReferenceId: policy.referenceId ?? '',
+    policyDefinitionGroupNames: [...policy.groupNames],
     complianceState: evaluation.state,
     policyEvaluationDetails: {
       reason: formatExplanation(evaluation.explanation).join('\n'),
@@ -343,7 +482,7 @@ function stateRecord(target: AssignmentInScope, item: EvaluatedResource, now: Da
       subscriptionId: resource.subscriptionId,
       resourceGroup: resource.resourceGroup,
       parentKey: assignment.key,
-      name,
+      name: key.slice(key.lastIndexOf('/') + 1),
       body,
       etag: '"0"',
       createdAt: at,

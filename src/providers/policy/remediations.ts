@@ -5,8 +5,10 @@
  * the PUT commits, a runner deploys them `parallelDeployments` at a time as the assignment's managed
  * identity: each template resource is PUT through the registry (RBAC and the owning provider's
  * validation apply), recorded as a `Microsoft.Resources/deployments`. Failures beyond
- * `failureThreshold.percentage` stop the task; `cancel` stops it between deployments. The assignment
- * is then re-evaluated.
+ * `failureThreshold.percentage` stop the task; `cancel` stops it between deployments. Each remediated
+ * resource is re-evaluated as its deployment is recorded (the written resources are also evaluated
+ * again by the write trigger). A set assignment is remediated one member at a time: the task names it
+ * by `policyDefinitionReferenceId` and deploys only that member.
  */
 import { randomUUID } from 'node:crypto';
 import { uuidFromHash } from '../../arm/auth.js';
@@ -41,11 +43,13 @@ import {
   templateResourceBody,
   templateResourceId,
 } from './deployments.js';
-import { assignmentInScope, evaluateAssignment, evaluateSubscription } from './evaluation.js';
+import { type AssignmentInScope, assignmentInScope, judge, replaceStates } from './evaluation.js';
 import {
   ASSIGNMENT_TYPE,
+  type AssignedPolicy,
   assignmentPrincipal,
   isWithin,
+  loadAssignable,
   REMEDIATION_API_VERSIONS,
   REMEDIATION_TYPE,
   STATE_TYPE,
@@ -61,6 +65,24 @@ function integerIn(value: unknown, path: string, min: number, max: number, fallb
     throw errors.invalidRequestContent(`The '${path}' must be an integer from ${min} to ${max}.`);
   }
   return value;
+}
+
+function invalidRemediation(name: string, reason: string): ArmError {
+  return new ArmError({
+    status: 400,
+    code: 'InvalidCreateRemediationRequest',
+    message: `The request to create remediation '${name}' is invalid. ${reason}`,
+  });
+}
+
+/** The policy a remediation deploys: the assignment's definition, or the set member it names. */
+function remediatedPolicy(
+  target: AssignmentInScope,
+  remediation: StoredResource,
+): AssignedPolicy | undefined {
+  const referenceId = String(remediation.body.properties.policyDefinitionReferenceId ?? '').toLowerCase();
+  if (!target.set) return target.policies[0];
+  return target.policies.find((policy) => policy.referenceId?.toLowerCase() === referenceId);
 }
 
 async function put(ctx: ArmContext) {
@@ -90,6 +112,37 @@ async function put(ctx: ArmContext) {
       code: 'PolicyAssignmentNotFound',
       message: `The policy assignment '${assignmentId}' is not found.`,
     });
+  }
+  // A set assignment is remediated one member at a time, named by its reference id (Azure answers
+  // InvalidCreateRemediationRequest otherwise, Azure/enterprise-azure-policy-as-code#27).
+  const referenceId = properties.policyDefinitionReferenceId;
+  if (referenceId !== undefined && typeof referenceId !== 'string') {
+    throw errors.invalidRequestContent("The 'properties.policyDefinitionReferenceId' must be a string.");
+  }
+  const assigned = await loadAssignable(ctx.db, String(assignment.body.properties.policyDefinitionId));
+  const remediationName = ctx.parsed.target.names[0]!;
+  if (assigned?.kind === 'set') {
+    if (!referenceId) {
+      throw invalidRemediation(
+        remediationName,
+        `The policy assignment '${assignment.id}' assigns a policy set definition. Remediations must specify a single policy definition reference ID within the policy set definition.`,
+      );
+    }
+    if (
+      !assigned.set.compiled.members.some(
+        (member) => member.referenceId.toLowerCase() === referenceId.toLowerCase(),
+      )
+    ) {
+      throw invalidRemediation(
+        remediationName,
+        `The policy definition reference ID '${referenceId}' is not in the policy set definition '${assigned.set.id}' that the policy assignment '${assignment.id}' assigns.`,
+      );
+    }
+  } else if (referenceId) {
+    throw invalidRemediation(
+      remediationName,
+      `The policy assignment '${assignment.id}' assigns a policy definition, not a policy set definition: it has no policy definition reference ID '${referenceId}'.`,
+    );
   }
   const resourceCount = integerIn(properties.resourceCount, 'properties.resourceCount', 1, 50_000, 500);
   const parallelDeployments = integerIn(
@@ -138,6 +191,8 @@ async function put(ctx: ArmContext) {
       (state) =>
         state.body.complianceState === 'NonCompliant' &&
         state.body.policyDefinitionAction === 'deployifnotexists' &&
+        String(state.body.policyDefinitionReferenceId ?? '').toLowerCase() ===
+          (referenceId ?? '').toLowerCase() &&
         inScope(state) &&
         (locations.length === 0 ||
           locations.some(
@@ -152,7 +207,7 @@ async function put(ctx: ArmContext) {
     {
       properties: {
         policyAssignmentId: assignment.id,
-        policyDefinitionReferenceId: properties.policyDefinitionReferenceId ?? '',
+        policyDefinitionReferenceId: referenceId ?? '',
         resourceDiscoveryMode: properties.resourceDiscoveryMode ?? 'ExistingNonCompliant',
         provisioningState: 'Accepted',
         createdOn: now,
@@ -292,6 +347,7 @@ export function registerRemediationRunner(registry: Registry, services: Services
     let deploymentId: string | undefined;
     let error: ArmBody | undefined;
     let alreadyCompliant = false;
+    let remediated: { target: AssignmentInScope; policy: AssignedPolicy; subscriptionId: string } | undefined;
     try {
       if (!halfDone) {
         await inTransaction(services.store.db, async (tx) => {
@@ -305,16 +361,25 @@ export function registerRemediationRunner(registry: Registry, services: Services
         services.store.db,
         keyOf(remediation.body.properties.policyAssignmentId),
       );
-      const target = assignment && (await assignmentInScope(services.store.db, assignment));
-      if (!target) throw errors.scopedResourceNotFound(remediation.body.properties.policyAssignmentId);
-      const subscriptionId = /^\/subscriptions\/([^/]+)/i.exec(resourceId)![1]!.toLowerCase();
-      const [evaluated] = await evaluateSubscription(
-        services.store.db,
+      const target = assignment && (await assignmentInScope(services.store.db, assignment, now));
+      const policy = target && remediatedPolicy(target, remediation);
+      if (!target || !policy)
+        throw errors.scopedResourceNotFound(remediation.body.properties.policyAssignmentId);
+      remediated = {
         target,
-        subscriptionId,
-        now,
-        keyOf(resourceId),
-      );
+        policy,
+        subscriptionId: /^\/subscriptions\/([^/]+)/i.exec(resourceId)![1]!.toLowerCase(),
+      };
+      const [evaluated] = (
+        await judge(
+          services.store.db,
+          target,
+          remediated.subscriptionId,
+          now,
+          { kind: 'keys', keys: new Set([keyOf(resourceId)]) },
+          [policy],
+        )
+      ).evaluated;
       alreadyCompliant = halfDone && evaluated?.evaluation.state === 'Compliant';
       const plan =
         evaluated && 'check' in evaluated.evaluation ? evaluated.evaluation.check.deployment : undefined;
@@ -383,6 +448,15 @@ export function registerRemediationRunner(registry: Registry, services: Services
         lastUpdatedOn: services.clock.now().toISOString(),
       };
       await putResource(tx, current);
+      // The remediated resource's state, at once: the task's outcome is readable when it ends.
+      if (remediated) {
+        const at = services.clock.now();
+        const candidates = { kind: 'keys', keys: new Set([keyOf(resourceId)]) } as const;
+        const judgement = await judge(tx, remediated.target, remediated.subscriptionId, at, candidates, [
+          remediated.policy,
+        ]);
+        await replaceStates(tx, remediated.target, judgement, [remediated.policy], at);
+      }
     });
     return !error;
   }
@@ -436,8 +510,6 @@ export function registerRemediationRunner(registry: Registry, services: Services
       Array.from({ length: Math.min(properties.parallelDeployments, pending.length) }, worker),
     );
     await inTransaction(services.store.db, async (tx) => {
-      const assignment = await getResource(tx, keyOf(properties.policyAssignmentId));
-      if (assignment) await evaluateAssignment(tx, assignment, services.clock.now());
       const current = await getResource(tx, key);
       const state =
         stopped ??

@@ -1,14 +1,17 @@
 /**
  * `Microsoft.PolicyInsights/policyStates/latest`: `queryResults` and `summarize` at management group,
  * subscription, resource group and resource scope, with the `$filter`s the portal and CLI send
- * (`complianceState eq 'NonCompliant'`, `policyAssignmentName eq '…'`, `resourceType eq '…'` …, joined
- * by `and`) and `$top`; `triggerEvaluation` at subscription scope.
+ * (`complianceState eq 'NonCompliant'`, `policyAssignmentName eq '…'`, `resourceType eq '…'`,
+ * `policySetDefinitionName eq '…'`, `policyDefinitionReferenceId eq '…'`,
+ * `policyDefinitionGroupNames/any(g: g eq '…')` …, joined by `and`) and `$top`; `summarize` per
+ * assignment, per policy (set member) and per policy definition group; `triggerEvaluation` at
+ * subscription scope.
  */
 import { errors } from '../../arm/errors.js';
 import { operationEndpoint } from '../../arm/lro.js';
 import type { ArmContext, ResourceTypeDef } from '../../arm/registry.js';
 import { keyOf } from '../../arm/resourceId.js';
-import { type ArmBody, getResource, listResources } from '../../store/index.js';
+import { type ArmBody, getResource } from '../../store/index.js';
 import { evaluationStyle, TRIGGER_EVALUATION } from './jobs.js';
 import { isWithin, POLICY_INSIGHTS_API_VERSIONS, STATE_TYPE, subscriptionsUnder } from './model.js';
 
@@ -19,6 +22,11 @@ const FILTERABLE = [
   'policyDefinitionName',
   'policyDefinitionId',
   'policyDefinitionAction',
+  'policyDefinitionCategory',
+  'policyDefinitionReferenceId',
+  'policySetDefinitionId',
+  'policySetDefinitionName',
+  'policySetDefinitionCategory',
   'resourceType',
   'resourceId',
   'resourceGroup',
@@ -27,18 +35,26 @@ const FILTERABLE = [
   'isCompliant',
 ];
 
-type Clause = { field: string; op: 'eq' | 'ne'; value: string };
+/** `field eq|ne 'v'`, or `policyDefinitionGroupNames/any(g: g eq 'v')` on the array of group names. */
+type Clause = { field: string; op: 'eq' | 'ne' | 'any'; value: string };
 
 function parseFilter(filter: string | undefined): Clause[] {
   if (!filter) return [];
   return filter.split(/\s+and\s+/i).map((part) => {
+    const any =
+      /^\s*\(?\s*policyDefinitionGroupNames\/any\(\s*(\w+)\s*:\s*(\w+)\s+eq\s+'((?:[^']|'')*)'\s*\)\s*\)?\s*$/i.exec(
+        part,
+      );
+    if (any && any[1] === any[2]) {
+      return { field: 'policyDefinitionGroupNames', op: 'any', value: any[3]!.replace(/''/g, "'") };
+    }
     const match = /^\s*\(?\s*(\w+)\s+(eq|ne)\s+(?:'((?:[^']|'')*)'|(true|false))\s*\)?\s*$/i.exec(part);
     const field = match && FILTERABLE.find((name) => name.toLowerCase() === match[1]!.toLowerCase());
     if (!match || !field) {
       throw errors.invalidQueryParameter(
         '$filter',
         filter,
-        `vaplane supports '{field} eq|ne '{value}'' clauses joined by 'and' on ${FILTERABLE.join(', ')}.`,
+        `vaplane supports '{field} eq|ne '{value}'' clauses on ${FILTERABLE.join(', ')}, and 'policyDefinitionGroupNames/any(g: g eq '{value}')', joined by 'and'.`,
       );
     }
     return {
@@ -51,7 +67,11 @@ function parseFilter(filter: string | undefined): Clause[] {
 
 function matches(state: ArmBody, clauses: Clause[]): boolean {
   return clauses.every(({ field, op, value }) => {
-    const equal = String(state[field]).toLowerCase() === value.toLowerCase();
+    if (op === 'any') {
+      const names: unknown[] = Array.isArray(state[field]) ? state[field] : [];
+      return names.some((name) => String(name).toLowerCase() === value.toLowerCase());
+    }
+    const equal = String(state[field] ?? '').toLowerCase() === value.toLowerCase();
     return op === 'eq' ? equal : !equal;
   });
 }
@@ -70,15 +90,18 @@ async function statesIn(ctx: ArmContext): Promise<ArmBody[]> {
   const subscriptions = await subscriptionsUnder(ctx.db, scope.id);
   const states: ArmBody[] = [];
   for (const subscriptionId of subscriptions) {
-    const rows = await listResources(ctx.db, {
-      type: STATE_TYPE,
-      subscriptionId,
-      ...(scope.resourceGroup !== undefined ? { resourceGroup: scope.resourceGroup.toLowerCase() } : {}),
-      limit: 1_000_000,
-    });
-    for (const row of rows) {
-      if (scope.kind === 'resource' && !isWithin(String(row.body.resourceId), scope.id)) continue;
-      if (matches(row.body, clauses)) states.push(row.body);
+    // States live beneath their assignment, not beneath the resource: select them by their columns.
+    let query = ctx.db
+      .selectFrom('resources')
+      .select('body')
+      .where('type', '=', STATE_TYPE)
+      .where('subscription_id', '=', subscriptionId);
+    if (scope.resourceGroup !== undefined)
+      query = query.where('resource_group', '=', scope.resourceGroup.toLowerCase());
+    for (const row of await query.orderBy('key').execute()) {
+      const body: ArmBody = JSON.parse(row.body);
+      if (scope.kind === 'resource' && !isWithin(String(body.resourceId), scope.id)) continue;
+      if (matches(body, clauses)) states.push(body);
     }
   }
   return states;
@@ -120,6 +143,10 @@ async function queryResults(ctx: ArmContext) {
   };
 }
 
+/** A policy within an assignment: its definition, and for a set the member's reference id. */
+const policyOf = (state: ArmBody) =>
+  `${String(state.policyDefinitionId).toLowerCase()}|${String(state.policyDefinitionReferenceId ?? '').toLowerCase()}`;
+
 function countsOf(states: ArmBody[]) {
   const nonCompliant = states.filter((state) => state.complianceState === 'NonCompliant');
   const byState = new Map<string, number>();
@@ -127,35 +154,59 @@ function countsOf(states: ArmBody[]) {
     byState.set(state.complianceState, (byState.get(state.complianceState) ?? 0) + 1);
   return {
     nonCompliantResources: new Set(nonCompliant.map((state) => String(state.resourceId).toLowerCase())).size,
-    nonCompliantPolicies: new Set(nonCompliant.map((state) => String(state.policyDefinitionId).toLowerCase()))
-      .size,
+    nonCompliantPolicies: new Set(nonCompliant.map(policyOf)).size,
     resourceDetails: [...byState].map(([complianceState, count]) => ({ complianceState, count })),
+  };
+}
+
+function groupBy(states: ArmBody[], keysOf: (state: ArmBody) => string[]): Map<string, ArmBody[]> {
+  const groups = new Map<string, ArmBody[]>();
+  for (const state of states) {
+    for (const key of keysOf(state)) {
+      const group = groups.get(key);
+      if (group) group.push(state);
+      else groups.set(key, [state]);
+    }
+  }
+  return groups;
+}
+
+/** One assignment's summary: per policy (set member) and, for a set, per policy definition group. */
+function assignmentSummary(policyAssignmentId: string, assigned: ArmBody[]) {
+  const first = assigned[0]!;
+  const groups = groupBy(assigned, (state) =>
+    Array.isArray(state.policyDefinitionGroupNames) ? state.policyDefinitionGroupNames.map(String) : [],
+  );
+  return {
+    policyAssignmentId,
+    policySetDefinitionId: String(first.policySetDefinitionId ?? ''),
+    results: countsOf(assigned),
+    policyDefinitions: [...groupBy(assigned, (state) => [policyOf(state)]).values()].map((member) => ({
+      policyDefinitionId: member[0]!.policyDefinitionId,
+      ...(member[0]!.policyDefinitionReferenceId
+        ? {
+            policyDefinitionReferenceId: member[0]!.policyDefinitionReferenceId,
+            policyDefinitionGroupNames: member[0]!.policyDefinitionGroupNames ?? [],
+          }
+        : {}),
+      effect: member[0]!.policyDefinitionAction,
+      results: countsOf(member),
+    })),
+    policyGroups: [...groups].map(([policyGroupName, members]) => ({
+      policyGroupName,
+      results: countsOf(members),
+    })),
   };
 }
 
 async function summarize(ctx: ArmContext) {
   const states = await statesIn(ctx);
-  const byAssignment = new Map<string, ArmBody[]>();
-  for (const state of states) {
-    const id = String(state.policyAssignmentId);
-    byAssignment.set(id, [...(byAssignment.get(id) ?? []), state]);
-  }
+  const byAssignment = groupBy(states, (state) => [String(state.policyAssignmentId)]);
   const summary = {
     '@odata.id': null,
     '@odata.context': `${ctx.baseUrl}/providers/Microsoft.PolicyInsights/$metadata#summary/$entity`,
     results: { ...countsOf(states) },
-    policyAssignments: [...byAssignment].map(([policyAssignmentId, assigned]) => ({
-      policyAssignmentId,
-      policySetDefinitionId: '',
-      results: countsOf(assigned),
-      policyDefinitions: [
-        {
-          policyDefinitionId: assigned[0]!.policyDefinitionId,
-          effect: assigned[0]!.policyDefinitionAction,
-          results: countsOf(assigned),
-        },
-      ],
-    })),
+    policyAssignments: [...byAssignment].map(([id, assigned]) => assignmentSummary(id, assigned)),
   };
   return {
     status: 200,

@@ -1,0 +1,238 @@
+/**
+ * `Microsoft.Authorization/policySetDefinitions` (initiatives): custom sets at management groups and
+ * subscriptions, compiled on PUT against their members so that a bad reference, parameter or group is
+ * refused at create time (`src/policy/set.ts` lists the rules and codes). The tenant path serves the
+ * built-in sets; vaplane's catalogue holds none (no Microsoft initiative is needed by the transition,
+ * and vaplane does not make up Microsoft ids), so it lists nothing and refuses writes as Azure refuses
+ * writes of built-ins.
+ *
+ * Where members may live (Azure's rule, "Policy definitions should be specified only at or above the
+ * policy set definition's scope", Azure/ALZ-Bicep#399): built-ins; definitions at the set's own
+ * management group or subscription; definitions at a management group above it. A member that does
+ * not exist is `PolicyDefinitionNotFound` (404); one that exists elsewhere is
+ * `InvalidCreatePolicySetDefinitionRequest` (400); a set as a member is refused as Azure refuses it
+ * (hashicorp/terraform-provider-azurerm#19929).
+ *
+ * Deleting a set that an assignment assigns is refused with `InvalidDeletePolicySetDefinitionRequest`
+ * (azuredemoenvironment/ade#37); deleting a definition a set references is refused in
+ * `definitions.ts`.
+ */
+import { ArmError, errors } from '../../arm/errors.js';
+import type { ArmContext, ResourceTypeDef } from '../../arm/registry.js';
+import { keyOf } from '../../arm/resourceId.js';
+import {
+  checkPreconditions,
+  collectionQuery,
+  placeTarget,
+  resourceReply,
+  targetKey,
+  writeTarget,
+} from '../../arm/resourceOps.js';
+import { isPlainObject, objectBody, optionalObject, rejectUnknown } from '../../arm/validate.js';
+import type { PolicySetDefinitionProperties } from '../../policy/index.js';
+import { deleteResource, getResource, listResources } from '../../store/index.js';
+import {
+  ASSIGNMENT_TYPE,
+  AUTHORIZATION_POLICY_API_VERSIONS,
+  ancestorGroupKeys,
+  compileSetOrRefuse,
+  definitionNotFound,
+  definitionScopeKey,
+  type LoadedDefinition,
+  loadDefinition,
+  SET_DEFINITION_TYPE,
+  setNotFound,
+} from './model.js';
+
+const PROPERTY_MEMBERS = [
+  'displayName',
+  'description',
+  'policyType',
+  'metadata',
+  'parameters',
+  'policyDefinitions',
+  'policyDefinitionGroups',
+  'version',
+  'versions',
+];
+const REFERENCE_MEMBERS = [
+  'policyDefinitionId',
+  'policyDefinitionReferenceId',
+  'parameters',
+  'groupNames',
+  'definitionVersion',
+];
+const SET_ID = /\/providers\/Microsoft\.Authorization\/policySetDefinitions\/[^/]+$/i;
+
+function tenantRefused(name: string): ArmError {
+  return new ArmError({
+    status: 400,
+    code: 'InvalidPolicySetDefinitionUpdate',
+    message: `The policy set definition '${name}' is a built-in policy set definition and cannot be created, updated or deleted.`,
+  });
+}
+
+function invalidRequest(name: string, reason: string): ArmError {
+  return new ArmError({
+    status: 400,
+    code: 'InvalidCreatePolicySetDefinitionRequest',
+    message: `The policy set definition '${name}' request is invalid. ${reason}`,
+  });
+}
+
+/** `$filter=policyType eq '…'`, `category eq '…'` or `atExactScope()`, as the swagger lists them. */
+function filterOf(ctx: ArmContext): { policyType?: string; category?: string; atExactScope?: boolean } {
+  const filter = ctx.query.$filter;
+  if (!filter) return {};
+  if (/^\s*atExactScope\(\)\s*$/i.test(filter)) return { atExactScope: true };
+  const match = /^\s*(policyType|category)\s+eq\s+'([^']*)'\s*$/i.exec(filter);
+  if (!match)
+    throw errors.invalidQueryParameter(
+      '$filter',
+      filter,
+      "Supported: policyType eq '{value}', category eq '{value}', atExactScope().",
+    );
+  return match[1]!.toLowerCase() === 'policytype' ? { policyType: match[2]! } : { category: match[2]! };
+}
+
+/** The member definitions, each found and visible from the set's scope. */
+async function loadMembers(
+  ctx: ArmContext,
+  name: string,
+  references: Record<string, unknown>[],
+): Promise<Map<string, LoadedDefinition>> {
+  const setScope = keyOf(ctx.parsed.scope.id);
+  const visibleScopes = new Set([setScope, ...(await ancestorGroupKeys(ctx.db, setScope))]);
+  const members = new Map<string, LoadedDefinition>();
+  const elsewhere: string[] = [];
+  for (const reference of references) {
+    const id = reference.policyDefinitionId;
+    if (typeof id !== 'string' || id === '') continue;
+    if (SET_ID.test(id)) {
+      throw invalidRequest(
+        name,
+        "Referenced policy definitions must be of type 'Microsoft.Authorization/policyDefinitions'.",
+      );
+    }
+    const definition = await loadDefinition(ctx.db, id);
+    if (!definition) throw definitionNotFound(id);
+    const builtIn = String(definition.body.properties?.policyType) === 'BuiltIn';
+    if (!builtIn && !visibleScopes.has(definitionScopeKey(definition.id))) elsewhere.push(definition.name);
+    members.set(keyOf(id), definition);
+  }
+  if (elsewhere.length > 0) {
+    throw invalidRequest(
+      name,
+      `Policy definitions should be specified only at or above the policy set definition's scope. The following policy definitions are invalid: '${elsewhere.join(',')}'.`,
+    );
+  }
+  return members;
+}
+
+export const policySetDefinitionsType: ResourceTypeDef = {
+  namespace: 'Microsoft.Authorization',
+  type: 'policySetDefinitions',
+  apiVersions: AUTHORIZATION_POLICY_API_VERSIONS,
+  scopes: ['tenant', 'managementGroup', 'subscription'],
+  // The built-in list is readable by every signed-in principal, as built-in definitions are.
+  publicRead: (parsed) => parsed.target.names.length === 0 && parsed.scope.kind === 'tenant',
+  async get(ctx) {
+    const name = ctx.parsed.target.names[0]!;
+    if (ctx.parsed.scope.kind === 'tenant') throw setNotFound(name);
+    const stored = await getResource(ctx.db, targetKey(ctx));
+    if (!stored) throw setNotFound(name);
+    return resourceReply(stored);
+  },
+  async put(ctx) {
+    const name = ctx.parsed.target.names[0]!;
+    if (ctx.parsed.scope.kind === 'tenant') throw tenantRefused(name);
+    const body = objectBody(ctx.body);
+    rejectUnknown(body, ['properties', 'id', 'name', 'type', 'systemData'], 'PolicySetDefinition');
+    const properties = optionalObject(body.properties, 'properties', 'PolicySetDefinitionProperties');
+    rejectUnknown(properties, PROPERTY_MEMBERS, 'PolicySetDefinitionProperties', 'properties');
+    if (properties.policyType !== undefined && String(properties.policyType).toLowerCase() !== 'custom') {
+      throw new ArmError({
+        status: 400,
+        code: 'InvalidPolicyType',
+        message: `The policy type '${properties.policyType}' is not allowed. Only 'Custom' policy set definitions can be created or updated.`,
+      });
+    }
+    if (properties.policyDefinitions === undefined)
+      throw errors.missingRequiredParameter('policyDefinitions');
+    const references: Record<string, unknown>[] = Array.isArray(properties.policyDefinitions)
+      ? properties.policyDefinitions
+      : [];
+    references.forEach((reference, index) => {
+      if (!isPlainObject(reference)) {
+        throw errors.invalidRequestContent(`The 'properties.policyDefinitions[${index}]' must be an object.`);
+      }
+      rejectUnknown(
+        reference,
+        REFERENCE_MEMBERS,
+        'PolicyDefinitionReference',
+        `properties.policyDefinitions[${index}]`,
+      );
+    });
+    const members = await loadMembers(ctx, name, references);
+    const compiled = compileSetOrRefuse(properties as PolicySetDefinitionProperties, name, members);
+    const placement = await placeTarget(ctx);
+    const existing = await getResource(ctx.db, placement.key);
+    checkPreconditions(ctx, existing);
+    const stored = await writeTarget(
+      ctx,
+      placement,
+      {
+        properties: {
+          ...properties,
+          policyType: 'Custom',
+          policyDefinitions: compiled.references,
+          ...(properties.policyDefinitionGroups === undefined
+            ? {}
+            : { policyDefinitionGroups: compiled.groups }),
+        },
+      },
+      existing,
+    );
+    return resourceReply(stored, existing ? 200 : 201);
+  },
+  async delete(ctx) {
+    const name = ctx.parsed.target.names[0]!;
+    if (ctx.parsed.scope.kind === 'tenant') throw tenantRefused(name);
+    const key = targetKey(ctx);
+    const existing = await getResource(ctx.db, key);
+    if (!existing) return { status: 204 };
+    const assignments = await listResources(ctx.db, { type: ASSIGNMENT_TYPE, limit: 100_000 });
+    const user = assignments.find(
+      (assignment) => keyOf(String(assignment.body.properties?.policyDefinitionId ?? '')) === key,
+    );
+    if (user) {
+      throw new ArmError({
+        status: 400,
+        code: 'InvalidDeletePolicySetDefinitionRequest',
+        message: `The policy set definition '${existing.name}' cannot be deleted. It is referenced by the policy assignment '${user.id}'. Please delete all policy assignments referencing the policy.`,
+      });
+    }
+    await deleteResource(ctx.db, key);
+    return { status: 200 };
+  },
+  async list(ctx) {
+    const { policyType, category, atExactScope } = filterOf(ctx);
+    let custom: unknown[] = [];
+    if (ctx.parsed.scope.kind !== 'tenant') {
+      await collectionQuery(ctx);
+      const here = keyOf(ctx.parsed.scope.id);
+      const visible = new Set(atExactScope ? [here] : [here, ...(await ancestorGroupKeys(ctx.db, here))]);
+      const all = await listResources(ctx.db, { type: SET_DEFINITION_TYPE, limit: 100_000 });
+      custom = all.filter((set) => visible.has(set.parentKey)).map((set) => set.body);
+    }
+    const value = custom.filter((body) => {
+      const properties = (body as { properties: Record<string, unknown> }).properties;
+      if (policyType && String(properties.policyType).toLowerCase() !== policyType.toLowerCase())
+        return false;
+      const metadata = properties.metadata as Record<string, unknown> | undefined;
+      if (category && String(metadata?.category ?? '').toLowerCase() !== category.toLowerCase()) return false;
+      return true;
+    });
+    return { status: 200, body: { value } };
+  },
+};
