@@ -17,7 +17,7 @@ import type {
   Services,
 } from './registry.js';
 import { fullType } from './registry.js';
-import { type ParsedPath, parseArmPath } from './resourceId.js';
+import { keyOf, type ParsedPath, parseArmPath } from './resourceId.js';
 
 export interface ArmRequest {
   method: string;
@@ -148,6 +148,8 @@ export function createDispatcher(registry: Registry, services: Services) {
         if (method === 'PUT' || method === 'PATCH') {
           for (const check of services.writeChecks) await check(ctx, written);
         }
+        const writtenKey = written.status < 400 ? writtenResourceKey(parsed, resolved) : undefined;
+        if (writtenKey) for (const hook of services.afterWrite) await hook(tx, [writtenKey]);
         return written;
       });
       services.invalidate(fullType(resolved.def).toLowerCase());
@@ -158,6 +160,13 @@ export function createDispatcher(registry: Registry, services: Services) {
       return { status: reply.status === 200 ? 204 : reply.status, headers: reply.headers };
     return reply;
   };
+}
+
+/** The resource a write changes: the addressed one, or for an action the one it acts on (none for collection actions). */
+function writtenResourceKey(parsed: ParsedPath, resolved: Resolved): string | undefined {
+  if (!resolved.action) return keyOf(parsed.path);
+  if (resolved.def.collectionActions?.[resolved.action] === resolved.handler) return undefined;
+  return keyOf(parsed.path.slice(0, parsed.path.lastIndexOf('/')));
 }
 
 /** api-versions as ARM lists them in errors: newest first (`2024-01-01-preview` before `2024-01-01`). */

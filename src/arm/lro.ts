@@ -48,6 +48,11 @@ export interface OperationKind {
    * in the transaction that marks it Failed.
    */
   fail?(db: Db, operation: Operation, error: ArmError): Promise<void>;
+  /**
+   * Completing it writes no resource (e.g. a policy evaluation): `targetKey` is what it reads, so the
+   * engine's `afterTargetWritten` hook does not run for it.
+   */
+  leavesTargetUnchanged?: boolean;
 }
 
 /** Where a namespace serves its operation URLs (paths below the base URL, without the query). */
@@ -72,8 +77,25 @@ export interface StartOptions {
   style: LroStyle;
 }
 
+/** Work recorded now, durably, to be done by the worker at `dueAt`; no client polls it. */
+export interface ScheduleOptions {
+  kind: string;
+  namespace: string;
+  subscriptionId: string | null;
+  targetKey: string;
+  input?: unknown;
+  dueAt: Date;
+  /**
+   * An operation of this kind on this target not yet done is moved to `dueAt` (with this input)
+   * instead of a second one being recorded: many writes of one resource leave one piece of work.
+   */
+  coalesce?: boolean;
+}
+
 export interface LroEngine {
   registerKind(name: string, kind: OperationKind): void;
+  /** Records due work in the caller's transaction (`db`); the worker completes it at its due time. */
+  schedule(db: Db, options: ScheduleOptions): Promise<void>;
   /** Records a new operation in the request's transaction; returns the 202 headers. */
   start(
     ctx: ArmContext,
@@ -113,6 +135,11 @@ export function createLroEngine(options: {
   clock: Clock;
   delayMs: number;
   pollMs?: number;
+  /**
+   * Runs in the transaction that completes (or fails) an operation, after its effect: what changes
+   * with a write of `targetKey` (e.g. policy's evaluation-due records) is recorded there too.
+   */
+  afterTargetWritten?: (db: Db, targetKey: string) => Promise<void>;
 }): LroEngine {
   const { db, clock } = options;
   const kinds = new Map<string, OperationKind>();
@@ -121,6 +148,23 @@ export function createLroEngine(options: {
   let stopped = false;
   /** One-shot wake-ups for operations just started; cleared on stop so none fires into a closed store. */
   const wakeUps = new Set<NodeJS.Timeout>();
+  /** The one wake-up for scheduled work: at the earliest due time known to this process. */
+  let scheduledWakeUp: { timer: NodeJS.Timeout; atMs: number } | undefined;
+
+  function wakeAt(atMs: number): void {
+    if (stopped) return;
+    if (scheduledWakeUp && scheduledWakeUp.atMs <= atMs) return;
+    if (scheduledWakeUp) clearTimeout(scheduledWakeUp.timer);
+    const timer = setTimeout(
+      () => {
+        scheduledWakeUp = undefined;
+        if (!stopped) void engine.runDue().catch(() => undefined);
+      },
+      Math.max(0, atMs - clock.nowMs()) + 5,
+    );
+    timer.unref();
+    scheduledWakeUp = { timer, atMs };
+  }
 
   function urlFor(ctx: ArmContext, path: string, extraQuery?: string): string {
     const query = `api-version=${encodeURIComponent(ctx.apiVersion)}${extraQuery ? `&${extraQuery}` : ''}`;
@@ -151,6 +195,7 @@ export function createLroEngine(options: {
         const kind = kinds.get(operation.kind);
         if (!kind) throw errors.internal();
         const result = await kind.complete(tx, operation);
+        if (!kind.leavesTargetUnchanged) await options.afterTargetWritten?.(tx, operation.targetKey);
         await tx
           .updateTable('operations')
           .set({ status: 'Succeeded', end_time: clock.now().toISOString(), result: JSON.stringify(result) })
@@ -176,7 +221,10 @@ export function createLroEngine(options: {
           const row = await tx.selectFrom('operations').selectAll().where('id', '=', id).executeTakeFirst();
           if (row?.status !== 'InProgress') return;
           await markFailed(tx);
-          await kinds.get(row.kind)?.fail?.(tx, fromRow(row), cause);
+          const kind = kinds.get(row.kind);
+          await kind?.fail?.(tx, fromRow(row), cause);
+          if (kind?.fail && !kind.leavesTargetUnchanged)
+            await options.afterTargetWritten?.(tx, row.target_key);
         });
       } catch {
         // A failing `fail` hook must not leave the operation InProgress for ever.
@@ -200,8 +248,18 @@ export function createLroEngine(options: {
         await settle(id);
         settled++;
       }
-      if (due.length < 100) return settled;
+      if (due.length < 100) break;
     }
+    // Scheduled work due later (recorded by this process or, after a restart, by an earlier one).
+    const next = await db
+      .selectFrom('operations')
+      .select('due_at')
+      .where('status', '=', 'InProgress')
+      .orderBy('due_at')
+      .limit(1)
+      .executeTakeFirst();
+    if (next) wakeAt(Date.parse(next.due_at));
+    return settled;
   }
 
   const engine: LroEngine = {
@@ -252,6 +310,42 @@ export function createLroEngine(options: {
         wakeUps.add(wakeUp);
       }
       return { operation, headers: pollingHeaders(ctx, operation, start.style) };
+    },
+    async schedule(database, work) {
+      const dueAt = work.dueAt.toISOString();
+      const input = JSON.stringify(work.input ?? {});
+      if (work.coalesce) {
+        const moved = await database
+          .updateTable('operations')
+          .set({ due_at: dueAt, input })
+          .where('target_key', '=', work.targetKey)
+          .where('kind', '=', work.kind)
+          .where('status', '=', 'InProgress')
+          .executeTakeFirst();
+        if (Number(moved.numUpdatedRows) > 0) {
+          wakeAt(work.dueAt.getTime());
+          return;
+        }
+      }
+      await database
+        .insertInto('operations')
+        .values({
+          id: randomUUID(),
+          kind: work.kind,
+          status: 'InProgress',
+          namespace: work.namespace,
+          subscription_id: work.subscriptionId,
+          location: 'global',
+          target_key: work.targetKey,
+          input,
+          result: null,
+          error: null,
+          start_time: clock.now().toISOString(),
+          end_time: null,
+          due_at: dueAt,
+        })
+        .execute();
+      wakeAt(work.dueAt.getTime());
     },
     async get(database, id) {
       const row = await database.selectFrom('operations').selectAll().where('id', '=', id).executeTakeFirst();
@@ -309,6 +403,8 @@ export function createLroEngine(options: {
       if (timer) clearInterval(timer);
       for (const wakeUp of wakeUps) clearTimeout(wakeUp);
       wakeUps.clear();
+      if (scheduledWakeUp) clearTimeout(scheduledWakeUp.timer);
+      scheduledWakeUp = undefined;
       await running?.catch(() => undefined);
     },
   };

@@ -48,10 +48,20 @@ export interface Services {
    * throws refuses the request and rolls the write back (Azure Policy's Deny).
    */
   writeChecks: WriteCheck[];
+  /**
+   * Run inside the transaction of every successful resource write — a PUT, PATCH, DELETE or POST
+   * action through dispatch, or a long-running operation completing — with the keys of the resources
+   * written: what must change with the write (policy's evaluation-due records) commits or rolls back
+   * with it.
+   */
+  afterWrite: AfterWrite[];
 }
 
 /** `ctx.db` is the write's transaction: the resource as written is readable there, not yet committed. */
 export type WriteCheck = (ctx: ArmContext, reply: ArmReply) => Promise<void>;
+
+/** `db` is the write's transaction; `keys` are the lower-cased keys of the resources written or deleted. */
+export type AfterWrite = (db: Db, keys: readonly string[]) => Promise<void>;
 
 export type Handler = (ctx: ArmContext) => Promise<ArmReply>;
 

@@ -76,6 +76,12 @@ export function buildCli(): Command {
     .option('--tls-cert <file>', 'PEM certificate to serve instead of the generated one')
     .option('--tls-key <file>', 'PEM key for --tls-cert')
     .option('--lro-delay <ms>', 'how long long-running operations take', parseInteger, 2000)
+    .option(
+      '--policy-evaluation-delay <ms>',
+      "how long after a write policy evaluates it (Azure's ~15 minutes; evaluationDelay on the same scale)",
+      parseInteger,
+      1000,
+    )
     .addOption(
       new Option('--auth <mode>', 'jwt, or none for local experiments only')
         .choices(['jwt', 'none'])
@@ -97,6 +103,7 @@ export function buildCli(): Command {
           ? { cert: readFileSync(options.tlsCert, 'utf8'), key: readFileSync(options.tlsKey, 'utf8') }
           : undefined,
         lroDelayMs: options.lroDelay,
+        policyEvaluationDelayMs: options.policyEvaluationDelay,
         auth: options.auth,
         tenantId: options.tenant,
         logger: options.log,

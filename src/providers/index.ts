@@ -11,8 +11,13 @@ import { registerLegacyServerVulnerabilityAssessments } from './security/legacyV
 import { registerSecurityConnectors } from './security/securityConnectors/index.js';
 import { registerSecuritySolutions } from './security/solutions/index.js';
 
+export interface ProviderOptions {
+  /** See `ServerOptions.policyEvaluationDelayMs`. */
+  policyEvaluationDelayMs: number;
+}
+
 /** Every namespace vaplane serves. */
-export function registerProviders(registry: Registry, services: Services): void {
+export function registerProviders(registry: Registry, services: Services, options: ProviderOptions): void {
   registerResourcesProvider(registry, services);
   registerManagementProvider(registry);
   registerAuthorizationProvider(registry);
@@ -23,5 +28,5 @@ export function registerProviders(registry: Registry, services: Services): void 
   registerSecurityConnectors(registry, services);
   registerSecuritySolutions(registry);
   registerAssessments(registry);
-  registerPolicyProvider(registry, services);
+  registerPolicyProvider(registry, services, { evaluationDelayMs: options.policyEvaluationDelayMs });
 }

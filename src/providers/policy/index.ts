@@ -13,7 +13,11 @@ import { registerRemediationRunner, remediationsType } from './remediations.js';
 import { policySetDefinitionsType } from './setDefinitions.js';
 import { asyncOperationResultsType, policyStatesType } from './states.js';
 
-export function registerPolicyProvider(registry: Registry, services: Services): void {
+export function registerPolicyProvider(
+  registry: Registry,
+  services: Services,
+  options: { evaluationDelayMs: number },
+): void {
   registry.register(policyDefinitionsType);
   registry.register(policySetDefinitionsType);
   registry.register(policyAssignmentsType);
@@ -21,7 +25,7 @@ export function registerPolicyProvider(registry: Registry, services: Services): 
   registry.register(asyncOperationResultsType);
   registry.register(remediationsType);
   registry.register(deploymentsType);
-  registerEvaluationJobs(services);
+  registerEvaluationJobs(services, options);
   registerRemediationRunner(registry, services);
   registerDenyCheck(services);
 }
