@@ -240,7 +240,7 @@ describe('a remediation interrupted by a restart', () => {
       .execute();
     const deploymentIds = new Map<string, string>();
     for (const { key } of rows) {
-      const row = (await getResource(store.db, key))!;
+      const row = structuredClone((await getResource(store.db, key))!);
       const target = String(row.body.remediatedResourceId).toLowerCase();
       deploymentIds.set(target, String(row.body.deploymentId));
       if (target === done) continue;
