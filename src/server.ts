@@ -247,7 +247,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Vaplane
         return reply.send();
       }
       reply.header('content-type', 'application/json; charset=utf-8');
-      return reply.send(JSON.stringify(result.body));
+      return reply.send(serialised(result.body));
     },
   });
 
@@ -276,6 +276,21 @@ export async function createServer(options: ServerOptions = {}): Promise<Vaplane
     },
   };
   return server;
+}
+
+/**
+ * A reply body as JSON text. A frozen body is one the store's reader shares (deep-frozen, unchanged
+ * until the database changes and it is read anew), so its text is remembered with it.
+ */
+const texts = new WeakMap<object, string>();
+function serialised(body: unknown): string {
+  if (body === null || typeof body !== 'object' || !Object.isFrozen(body)) return JSON.stringify(body);
+  let text = texts.get(body);
+  if (text === undefined) {
+    text = JSON.stringify(body);
+    texts.set(body, text);
+  }
+  return text;
 }
 
 function headerOf(request: FastifyRequest, name: string): string | undefined {

@@ -1,4 +1,5 @@
 export { type Db, DEFAULT_DB, isPostgresUrl, type OpenStoreOptions, openStore, type Store } from './db.js';
+export { deepFreeze } from './reader.js';
 export {
   type ArmBody,
   countResources,

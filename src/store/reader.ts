@@ -108,7 +108,8 @@ export function openReader(file: string, options: ReaderOptions): Reader {
   };
 }
 
-function deepFreeze<T>(value: T): T {
+/** Freezes a value and everything in it: what readers share must not change under them. */
+export function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const member of Object.values(value)) deepFreeze(member);

@@ -121,6 +121,30 @@ describe('Microsoft.Compute', () => {
       expect(badExpand.body.error.code).toBe('InvalidQueryParameterValue');
     });
 
+    it('repeated GETs, served from the reader’s shared views, follow every change at once', async () => {
+      const id = await seedVm('Vm-Views');
+      const get = async (expand = '') =>
+        (await t.inject({ method: 'GET', url: `${VMS}/Vm-Views?${V}${expand}` })).body;
+      for (let round = 0; round < 3; round++) {
+        expect((await get()).resources).toBeUndefined();
+        expect((await get()).properties.instanceView).toBeUndefined();
+        expect((await get('&$expand=instanceView')).properties.instanceView.computerName).toBe('Vm-Views');
+      }
+      await seedQualys(id);
+      expect((await get()).resources.map((extension: { name: string }) => extension.name)).toEqual([
+        'WindowsAgent.AzureSecurityCenter',
+      ]);
+      const patched = await t.inject({
+        method: 'PATCH',
+        url: `${VMS}/Vm-Views?${V}`,
+        body: { tags: { round: 'patched' } },
+      });
+      expect(patched.status).toBe(200);
+      expect((await get()).tags).toEqual({ round: 'patched' });
+      expect((await get('&$expand=instanceView')).tags).toEqual({ round: 'patched' });
+      expect((await get()).properties.instanceView).toBeUndefined();
+    });
+
     it('GET of a missing VM is ResourceNotFound from the gateway', async () => {
       const missing = await t.inject({ method: 'GET', url: `${VMS}/nope?${V}` });
       expect(missing.status).toBe(404);

@@ -23,7 +23,13 @@ import {
   parseTags,
   rejectUnknown,
 } from '../../arm/validate.js';
-import { type ArmBody, getResource, listResources, type StoredResource } from '../../store/index.js';
+import {
+  type ArmBody,
+  deepFreeze,
+  getResource,
+  listResources,
+  type StoredResource,
+} from '../../store/index.js';
 import {
   expandOption,
   expectArray,
@@ -58,6 +64,7 @@ export function virtualMachineView(
   body: ArmBody,
   options: { instanceView: boolean; extensions?: ArmBody[] },
 ): ArmBody {
+  if (Object.isFrozen(body)) return sharedView(body, options);
   const { instanceView: stored, ...properties } = (body.properties ?? {}) as ArmBody;
   const view: ArmBody = {
     ...body,
@@ -66,6 +73,28 @@ export function virtualMachineView(
       : properties,
   };
   if (options.extensions && options.extensions.length > 0) view.resources = options.extensions;
+  return view;
+}
+
+/**
+ * The view of a VM the store's reader shares (frozen until the database changes), made once per
+ * variant and frozen in turn, so that the server can reuse its JSON text too.
+ */
+const sharedViews = new WeakMap<ArmBody, { instanceView: boolean; extensions: ArmBody[]; view: ArmBody }[]>();
+function sharedView(body: ArmBody, options: { instanceView: boolean; extensions?: ArmBody[] }): ArmBody {
+  const extensions = options.extensions ?? [];
+  const made = sharedViews.get(body) ?? [];
+  const same = made.find(
+    (known) =>
+      known.instanceView === options.instanceView &&
+      known.extensions.length === extensions.length &&
+      known.extensions.every((extension, index) => extension === extensions[index]),
+  );
+  if (same) return same.view;
+  const view = deepFreeze(virtualMachineView(structuredClone(body), { ...options, extensions }));
+  if (made.length >= 4) made.shift();
+  made.push({ instanceView: options.instanceView, extensions, view });
+  sharedViews.set(body, made);
   return view;
 }
 
