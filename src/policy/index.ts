@@ -53,7 +53,6 @@ export {
   type CompiledSetMember,
   type CompileSetOptions,
   compileSet,
-  generatedReferenceId,
   type PolicySetDefinitionProperties,
 } from './set.js';
 export {

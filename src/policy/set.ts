@@ -89,7 +89,7 @@ function invalidSet(setName: string, reason: string): PolicyError {
 }
 
 /** A decimal unsigned 64-bit id, the shape of the reference ids Azure generates. */
-export function generatedReferenceId(setName: string, index: number, policyDefinitionId: string): string {
+function generatedReferenceId(setName: string, index: number, policyDefinitionId: string): string {
   const digest = createHash('sha256')
     .update(`${setName.toLowerCase()}|${index}|${policyDefinitionId.toLowerCase()}`)
     .digest();

@@ -302,9 +302,23 @@ describe('policy set definitions', () => {
     expect(tenantWrite.status).toBe(400);
     const builtIn = await t.inject({
       method: 'GET',
-      url: `/providers/Microsoft.Authorization/policySetDefinitions/1f3afdf9-d0c9-4c3d-847f-89da613e70a8?${AUTH}`,
+      url: `/providers/Microsoft.Authorization/policySetDefinitions/no-such-built-in?${AUTH}`,
     });
     expect(builtIn.body.error.code).toBe('PolicySetDefinitionNotFound');
+    // The built-in path is public, as built-in definitions are: a subscription Reader gets the 404 too.
+    const reader = await t.token({ principal: `reader-${randomUUID().slice(0, 6)}`, role: 'Reader', scope });
+    const asReader = await t.inject({
+      method: 'GET',
+      url: `/providers/Microsoft.Authorization/policySetDefinitions/no-such-built-in?${AUTH}`,
+      token: reader,
+    });
+    expect(asReader.status).toBe(404);
+    const listAsReader = await t.inject({
+      method: 'GET',
+      url: `/providers/Microsoft.Authorization/policySetDefinitions?${AUTH}`,
+      token: reader,
+    });
+    expect(listAsReader.status).toBe(200);
   });
 
   it('keep what they reference: a referenced definition and an assigned set cannot be deleted', async () => {

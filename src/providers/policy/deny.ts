@@ -27,6 +27,7 @@ import { type Db, getResource, listResources, type StoredResource } from '../../
 import {
   type AssignmentInScope,
   assignmentInScope,
+  groupContextOf,
   NOT_EVALUATED,
   policyBody,
   subscriptionContext,
@@ -134,14 +135,7 @@ async function evaluateAtRequest(
         keyOf(`/subscriptions/${resource.subscriptionId}/resourceGroups/${resource.resourceGroup}`),
       )
     : undefined;
-  const group = groupRow
-    ? {
-        name: groupRow.name,
-        location: String(groupRow.body.location ?? ''),
-        ...(groupRow.body.tags ? { tags: groupRow.body.tags } : {}),
-        ...(groupRow.body.managedBy ? { managedBy: String(groupRow.body.managedBy) } : {}),
-      }
-    : undefined;
+  const group = groupRow ? groupContextOf(groupRow) : undefined;
   try {
     return evaluatePolicy({
       definition: policy.definition.compiled,

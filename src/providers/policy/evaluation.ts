@@ -342,18 +342,6 @@ export async function judge(
   return { considered: rows, evaluated };
 }
 
-/** The verdicts of an assignment's policies over one subscription's resources (or only `onlyKey`). */
-export async function evaluateSubscription(
-  db: Db,
-  target: AssignmentInScope,
-  subscriptionId: string,
-  now: Date,
-  onlyKey?: string,
-): Promise<EvaluatedResource[]> {
-  const candidates: Candidates = onlyKey ? { kind: 'keys', keys: new Set([onlyKey]) } : { kind: 'all' };
-  return (await judge(db, target, subscriptionId, now, candidates)).evaluated;
-}
-
 /** Re-evaluates an assignment everywhere it applies and replaces its stored states. Returns how many states it wrote. */
 export async function evaluateAssignment(db: Db, assignment: StoredResource, now: Date): Promise<number> {
   const target = await assignmentInScope(db, assignment, now).catch((error) => {

@@ -134,8 +134,8 @@ export const policySetDefinitionsType: ResourceTypeDef = {
   type: 'policySetDefinitions',
   apiVersions: AUTHORIZATION_POLICY_API_VERSIONS,
   scopes: ['tenant', 'managementGroup', 'subscription'],
-  // The built-in list is readable by every signed-in principal, as built-in definitions are.
-  publicRead: (parsed) => parsed.target.names.length === 0 && parsed.scope.kind === 'tenant',
+  // The tenant path (built-in sets) is readable by every signed-in principal, as built-in definitions are.
+  publicRead: (parsed) => parsed.scope.kind === 'tenant',
   async get(ctx) {
     const name = ctx.parsed.target.names[0]!;
     if (ctx.parsed.scope.kind === 'tenant') throw setNotFound(name);
