@@ -3,13 +3,18 @@
 // SQLite file with WAL and `synchronous = FULL` as `vaplane serve` runs, `generateEstate` into it.
 // Then, each timed from the request to the moment its result is readable through the API:
 // - the three definitions assigned at the tenant root management group (766e621d with a
-//   system-assigned identity) and their assignment-time evaluations left to finish (not timed);
+//   system-assigned identity), timed until their assignment-time evaluations have finished and no
+//   evaluation is left to do (an assignment's PUT evaluates that assignment only);
 // - a full compliance scan: `policyStates/latest/triggerEvaluation` on one subscription, which
 //   re-evaluates every assignment applying to it, i.e. the three over the whole estate, polled on its
 //   `Location` until 200;
 // - a remediation task of 766e621d at the root group over every NonCompliant subscription
 //   (`resourceCount` = subscriptions, `parallelDeployments` 10, Azure's default), polled until final,
-//   and the subscriptions whose setting is then `MdeTvm`.
+//   and the subscriptions whose setting is then `MdeTvm`;
+// - the write-triggered evaluations the remediation's writes recorded (each remediated subscription's
+//   VA setting: the subscription for 766e621d, its machines for 13ce0167 and 501541f7), timed from the
+//   end of the task until none is left, at the server's default policy evaluation delay (1 s).
+// Every write through the API records its evaluation durably; none starts a whole-estate scan.
 // Usage: node bench/policy.mjs [subscriptions] [machines] [dir] (default 10,000 and 200,000 in a fresh
 // temporary folder, removed afterwards). Reports JSON on stdout and over IPC.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -36,7 +41,12 @@ const REMEDIATIONS = 'api-version=2021-10-01';
 const seconds = (started) => Number(process.hrtime.bigint() - started) / 1e9;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const server = await createServer({ db: join(dir, 'policy.db'), port: 0, lroDelayMs: 0 });
+const server = await createServer({
+  db: join(dir, 'policy.db'),
+  port: 0,
+  lroDelayMs: 0,
+  policyEvaluationDelayMs: 1000,
+});
 const db = server.store.db;
 const now = server.services.clock.now();
 await bootstrapTenant(db, server.tenantId, now);
@@ -70,20 +80,26 @@ async function inject(method, url, body) {
   return { status: reply.statusCode, headers: reply.headers, body: reply.body ? JSON.parse(reply.body) : {} };
 }
 
-/** Until no operation is in progress, then once more past the write-triggered re-evaluation's delay. */
+/** Until no operation is in progress: evaluations of assignments and evaluation-due records alike. */
 async function quiet() {
   for (;;) {
-    const busy = await db
-      .selectFrom('operations')
-      .select('id')
-      .where('status', '=', 'InProgress')
-      .executeTakeFirst();
-    if (!busy) break;
+    // Reads outside a transaction see the last commit; this one queues behind a running evaluation.
+    const busy = await db.transaction().execute((tx) =>
+      tx.selectFrom('operations').select('id').where('status', '=', 'InProgress').executeTakeFirst(),
+    );
+    if (!busy) return;
     await sleep(200);
   }
-  await sleep(500);
-  // Reads queue behind a running evaluation's transaction (one SQLite connection).
-  await db.selectFrom('operations').select('id').limit(1).execute();
+}
+
+async function pendingWrites() {
+  const row = await db
+    .selectFrom('operations')
+    .select((eb) => eb.fn.countAll().as('count'))
+    .where('kind', '=', 'policyinsights.evaluateWrite')
+    .where('status', '=', 'InProgress')
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
 }
 
 async function countStates(state) {
@@ -157,6 +173,11 @@ for (;;) {
   await sleep(250);
 }
 const remediationSeconds = seconds(remediationStarted);
+const pendingAtEnd = await pendingWrites();
+const drainStarted = process.hrtime.bigint();
+await quiet();
+const drainSeconds = seconds(drainStarted);
+const nonCompliantAfter = await countStates('NonCompliant');
 const mdeTvm = await db
   .selectFrom('resources')
   .select((eb) => eb.fn.countAll().as('count'))
@@ -185,6 +206,11 @@ const report = {
     deploymentStatus: deployments,
     deploymentsPerSecond: deployments.totalDeployments / remediationSeconds,
     settingsMdeTvmAfter: Number(mdeTvm.count),
+  },
+  writeTriggered: {
+    pendingWhenRemediationEnded: pendingAtEnd,
+    drainSeconds,
+    nonCompliantStatesAfter: nonCompliantAfter,
   },
   peakRssBytes: process.resourceUsage().maxRSS * 1024,
 };
