@@ -84,9 +84,11 @@ async function inject(method, url, body) {
 async function quiet() {
   for (;;) {
     // Reads outside a transaction see the last commit; this one queues behind a running evaluation.
-    const busy = await db.transaction().execute((tx) =>
-      tx.selectFrom('operations').select('id').where('status', '=', 'InProgress').executeTakeFirst(),
-    );
+    const busy = await db
+      .transaction()
+      .execute((tx) =>
+        tx.selectFrom('operations').select('id').where('status', '=', 'InProgress').executeTakeFirst(),
+      );
     if (!busy) return;
     await sleep(200);
   }
