@@ -8,13 +8,12 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyOf } from '../../src/arm/resourceId.js';
-import { tokenFor } from '../../src/bootstrap.js';
-import { managementGroupBody, managementGroupRecord } from '../../src/providers/management/index.js';
 import { createServer } from '../../src/server.js';
 import { getResource, openStore, putResource } from '../../src/store/index.js';
-import { GROUP, resourceGroup, serversPlan, setting, vaAssessment, vm } from '../support/defender.js';
-import { addSubscription } from '../support/estate.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { defenderSubscription, serversPlan, setting, vaAssessment, vm } from '../support/defender.js';
+import { addManagementGroup } from '../support/estate.js';
+import { complianceStates, until } from '../support/policy.js';
+import { adminInjector, startTestServer, type TestServer } from '../support/server.js';
 
 const TRANSITION = '766e621d-ba95-4e43-a6f2-e945db3d7888';
 const AUTH = 'api-version=2023-04-01';
@@ -26,38 +25,10 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
-async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const value = await probe();
-    if (done(value)) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 async function managementGroup(name: string, subscriptions: number, on: TestServer = t) {
-  const now = new Date().toISOString();
-  await putResource(
-    on.server.store.db,
-    managementGroupRecord(
-      managementGroupBody({
-        name,
-        displayName: name,
-        tenantId: on.server.tenantId,
-        updatedBy: 'admin',
-        updatedTime: now,
-      }),
-      now,
-    ),
-  );
+  await addManagementGroup(on.server, name);
   const ids: string[] = [];
-  for (let k = 0; k < subscriptions; k++) {
-    const subscriptionId = randomUUID();
-    await addSubscription(on.server, { subscriptionId, managementGroup: name });
-    await resourceGroup(on, subscriptionId, GROUP);
-    ids.push(subscriptionId);
-  }
-  on.server.services.authz.invalidate();
+  for (let k = 0; k < subscriptions; k++) ids.push(await defenderSubscription(on, { managementGroup: name }));
   return ids;
 }
 
@@ -75,14 +46,7 @@ async function scan(subscriptionId: string, on: TestServer = t) {
   );
 }
 
-async function states(scope: string, filter: string) {
-  const reply = await t.inject({
-    method: 'POST',
-    url: `${scope}/providers/Microsoft.PolicyInsights/policyStates/latest/queryResults?${INSIGHTS}&$filter=${encodeURIComponent(filter)}`,
-  });
-  expect(reply.status).toBe(200);
-  return reply.body.value as { resourceId: string; complianceState: string; policyAssignmentName: string }[];
-}
+const states = (scope: string, filter: string) => complianceStates(t, scope, filter);
 
 describe('the policy path of the transition page', () => {
   it('assigning 766e621d at a management group and remediating moves every subscription to MdeTvm', async () => {
@@ -262,19 +226,8 @@ describe('a remediation interrupted by a restart', () => {
 
     const second = await createServer({ db: file, port: 0, lroDelayMs: 50 });
     try {
-      const { token } = await tokenFor(second.store.db, second.keys, {
-        principalName: 'admin',
-        tenantId: second.tenantId,
-        now: new Date(),
-      });
-      const get = async (url: string, method: 'GET' | 'POST' = 'GET') => {
-        const reply = await second.app.inject({
-          method,
-          url,
-          headers: { host: 'localhost', authorization: `Bearer ${token}` },
-        });
-        return { status: reply.statusCode, body: JSON.parse(reply.body) };
-      };
+      const inject = await adminInjector(second);
+      const get = (url: string, method: 'GET' | 'POST' = 'GET') => inject({ method, url });
       const finished = await until(
         () => get(`${remediationId}?api-version=2021-10-01`),
         (reply) => reply.body.properties.provisioningState !== 'Running',

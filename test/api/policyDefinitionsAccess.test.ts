@@ -1,28 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addSubscription } from '../support/estate.js';
+import { OWNER_TAG_AUDIT } from '../support/policy.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const V = 'api-version=2023-04-01';
 const MINE = '21000000-0000-4000-8000-000000000001';
 const OTHER = '21000000-0000-4000-8000-000000000002';
 const BUILT_IN = '/providers/Microsoft.Authorization/policyDefinitions/766e621d-ba95-4e43-a6f2-e945db3d7888';
-/** A policy rule's `then` is data, not a thenable: a computed key keeps Biome's noThenProperty quiet. */
-const THEN = 'then';
-const CUSTOM = {
-  properties: {
-    displayName: 'Resource groups need an owner tag',
-    mode: 'All',
-    policyRule: {
-      if: {
-        allOf: [
-          { field: 'type', equals: 'Microsoft.Resources/subscriptions/resourceGroups' },
-          { field: 'tags.owner', exists: 'false' },
-        ],
-      },
-      [THEN]: { effect: 'audit' },
-    },
-  },
-};
+const CUSTOM = { properties: OWNER_TAG_AUDIT };
 
 describe('who may read policy definitions', () => {
   let t: TestServer;

@@ -3,16 +3,13 @@
  * `RequestDisallowedByPolicy` with the `PolicyViolation` additionalInfo and writes nothing; a compliant
  * write, `DoNotEnforce` and `notScopes` let it through. Bad definitions are refused at create time.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { virtualMachineRecord } from '../../src/providers/compute/index.js';
 import { putResource } from '../../src/store/index.js';
-import { GROUP, resourceGroup } from '../support/defender.js';
-import { addSubscription } from '../support/estate.js';
+import { defenderSubscription, GROUP, resourceGroup } from '../support/defender.js';
+import { assignPolicy, definePolicy, requireTagDefinition, THEN } from '../support/policy.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
-/** A policy rule's `then` is data, not a thenable: a computed key keeps Biome's noThenProperty quiet. */
-const THEN = 'then';
 const AUTH = 'api-version=2023-04-01';
 const RESOURCES = 'api-version=2021-04-01';
 const LEGACY_VA = 'api-version=2020-01-01';
@@ -34,30 +31,11 @@ async function rowCount(): Promise<number> {
   return Number(row.count);
 }
 
-async function subscription(): Promise<string> {
-  const subscriptionId = randomUUID();
-  await addSubscription(t.server, { subscriptionId });
-  await resourceGroup(t, subscriptionId, GROUP);
-  return subscriptionId;
-}
+const subscription = () => defenderSubscription(t);
 
 const REQUIRE_TAG = {
-  displayName: 'Resource groups need a cost-center tag',
+  ...requireTagDefinition({ displayName: 'Resource groups need a cost-center tag', defaultEffect: 'Deny' }),
   policyType: 'Custom',
-  mode: 'All',
-  parameters: {
-    tagName: { type: 'String' },
-    effect: { type: 'String', allowedValues: ['Audit', 'Deny', 'Disabled'], defaultValue: 'Deny' },
-  },
-  policyRule: {
-    if: {
-      allOf: [
-        { field: 'type', equals: 'Microsoft.Resources/subscriptions/resourceGroups' },
-        { field: "[concat('tags[', parameters('tagName'), ']')]", exists: 'false' },
-      ],
-    },
-    [THEN]: { effect: "[parameters('effect')]" },
-  },
 };
 
 const NO_LEGACY_VA = {
@@ -75,25 +53,10 @@ const NO_LEGACY_VA = {
   },
 };
 
-async function define(subscriptionId: string, name: string, properties: unknown) {
-  const reply = await t.inject({
-    method: 'PUT',
-    url: `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/policyDefinitions/${name}?${AUTH}`,
-    body: { properties },
-  });
-  expect(reply.status, JSON.stringify(reply.body)).toBe(201);
-  return reply.body.id as string;
-}
-
-async function assign(scope: string, name: string, properties: Record<string, unknown>) {
-  const reply = await t.inject({
-    method: 'PUT',
-    url: `${scope}/providers/Microsoft.Authorization/policyAssignments/${name}?${AUTH}`,
-    body: { properties },
-  });
-  expect(reply.status, JSON.stringify(reply.body)).toBe(201);
-  return reply.body.id as string;
-}
+const define = (subscriptionId: string, name: string, properties: unknown) =>
+  definePolicy(t, `/subscriptions/${subscriptionId}`, name, properties);
+const assign = (scope: string, name: string, properties: Record<string, unknown>) =>
+  assignPolicy(t, scope, name, properties);
 
 const putGroup = (subscriptionId: string, name: string, tags?: Record<string, string>) =>
   t.inject({

@@ -7,14 +7,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { managementGroupBody, managementGroupRecord } from '../../src/providers/management/index.js';
-import { putResource } from '../../src/store/index.js';
-import { GROUP, resourceGroup, serversPlan, setting, vm } from '../support/defender.js';
-import { addSubscription } from '../support/estate.js';
+import { defenderSubscription, GROUP, resourceGroup, serversPlan, setting, vm } from '../support/defender.js';
+import { addManagementGroup } from '../support/estate.js';
+import { complianceStates, definePolicy, requireTagDefinition, THEN, until } from '../support/policy.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
-/** A policy rule's `then` is data, not a thenable: a computed key keeps Biome's noThenProperty quiet. */
-const THEN = 'then';
 const AUTH = 'api-version=2023-04-01';
 const INSIGHTS = 'api-version=2019-10-01';
 const REMEDIATIONS = 'api-version=2021-10-01';
@@ -28,58 +25,13 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
-async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const value = await probe();
-    if (done(value)) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const subscription = (managementGroup?: string) => defenderSubscription(t, { managementGroup });
+const managementGroup = (name: string) => addManagementGroup(t.server, name);
 
-async function subscription(managementGroup?: string): Promise<string> {
-  const subscriptionId = randomUUID();
-  await addSubscription(t.server, { subscriptionId, ...(managementGroup ? { managementGroup } : {}) });
-  await resourceGroup(t, subscriptionId, GROUP);
-  return subscriptionId;
-}
-
-async function managementGroup(name: string): Promise<string> {
-  const now = new Date().toISOString();
-  await putResource(
-    t.server.store.db,
-    managementGroupRecord(
-      managementGroupBody({
-        name,
-        displayName: name,
-        tenantId: t.server.tenantId,
-        updatedBy: 'admin',
-        updatedTime: now,
-      }),
-      now,
-    ),
-  );
-  t.server.services.authz.invalidate();
-  return `/providers/Microsoft.Management/managementGroups/${name}`;
-}
-
-const REQUIRE_TAG = {
+const REQUIRE_TAG = requireTagDefinition({
   displayName: 'Resource groups need a tag',
-  mode: 'All',
-  parameters: {
-    tagName: { type: 'String' },
-    effect: { type: 'String', allowedValues: ['Audit', 'Deny', 'Disabled'], defaultValue: 'Audit' },
-  },
-  policyRule: {
-    if: {
-      allOf: [
-        { field: 'type', equals: 'Microsoft.Resources/subscriptions/resourceGroups' },
-        { field: "[concat('tags[', parameters('tagName'), ']')]", exists: 'false' },
-      ],
-    },
-    [THEN]: { effect: "[parameters('effect')]" },
-  },
-};
+  defaultEffect: 'Audit',
+});
 
 const AUDIT_NAMES = {
   displayName: 'Resource group names start with a prefix',
@@ -96,15 +48,7 @@ const AUDIT_NAMES = {
   },
 };
 
-async function define(scope: string, name: string, properties: unknown): Promise<string> {
-  const reply = await t.inject({
-    method: 'PUT',
-    url: `${scope}/providers/Microsoft.Authorization/policyDefinitions/${name}?${AUTH}`,
-    body: { properties },
-  });
-  expect(reply.status, JSON.stringify(reply.body)).toBe(201);
-  return reply.body.id as string;
-}
+const define = (scope: string, name: string, properties: unknown) => definePolicy(t, scope, name, properties);
 
 const putSet = (scope: string, name: string, properties: unknown) =>
   t.inject({
@@ -124,14 +68,7 @@ async function assign(scope: string, name: string, properties: Record<string, un
   });
 }
 
-async function states(scope: string, filter: string): Promise<any[]> {
-  const reply = await t.inject({
-    method: 'POST',
-    url: `${scope}/providers/Microsoft.PolicyInsights/policyStates/latest/queryResults?${INSIGHTS}&$filter=${encodeURIComponent(filter)}`,
-  });
-  expect(reply.status, JSON.stringify(reply.body)).toBe(200);
-  return reply.body.value;
-}
+const states = (scope: string, filter: string) => complianceStates(t, scope, filter);
 
 /** A set shaped like Microsoft's "Cost Management" example: two members, two groups, one set parameter. */
 function governanceSet(tagDefinition: string, namesDefinition: string) {
@@ -339,6 +276,55 @@ describe('policy set definitions', () => {
     expect((await t.inject({ method: 'DELETE', url: `${assignment.body.id}?${AUTH}` })).status).toBe(200);
     expect((await t.inject({ method: 'DELETE', url: `${set.body.id}?${AUTH}` })).status).toBe(200);
     expect((await t.inject({ method: 'DELETE', url: `${names}?${AUTH}` })).status).toBe(200);
+  });
+});
+
+describe('listing the catalogues with $filter', () => {
+  const list = async (scope: string, type: string, filter: string) =>
+    t.inject({
+      method: 'GET',
+      url: `${scope}/providers/Microsoft.Authorization/${type}?${AUTH}&$filter=${encodeURIComponent(filter)}`,
+    });
+  const names = (reply: { body: { value: { name: string }[] } }) =>
+    reply.body.value.map((entry) => entry.name);
+
+  it('lists definitions by policyType or category, and refuses atExactScope() for them', async () => {
+    const scope = `/subscriptions/${await subscription()}`;
+    await define(scope, 'group-names', { ...AUDIT_NAMES, metadata: { category: 'Naming' } });
+    const custom = await list(scope, 'policyDefinitions', "policyType eq 'Custom'");
+    expect(custom.status).toBe(200);
+    expect(names(custom)).toContain('group-names');
+    expect(custom.body.value.every((entry: any) => entry.properties.policyType === 'Custom')).toBe(true);
+    const builtIns = await list(scope, 'policyDefinitions', "policyType eq 'BuiltIn'");
+    expect(names(builtIns)).toContain(TRANSITION);
+    expect(names(builtIns)).not.toContain('group-names');
+    expect(names(await list(scope, 'policyDefinitions', "category eq 'naming'"))).toEqual(['group-names']);
+    const exact = await list(scope, 'policyDefinitions', 'atExactScope()');
+    expect(exact.status).toBe(400);
+    expect(exact.body.error).toMatchObject({
+      code: 'InvalidQueryParameterValue',
+      message:
+        "The query parameter '$filter' has an invalid value 'atExactScope()': Supported: policyType eq '{value}', category eq '{value}'.",
+    });
+  });
+
+  it('lists only the sets at the scope itself with atExactScope(), and names it among the supported filters', async () => {
+    const group = await managementGroup(`mg-${randomUUID().slice(0, 8)}`);
+    const scope = `/subscriptions/${await subscription(group.split('/').pop())}`;
+    const tag = await define(group, 'require-tag', REQUIRE_TAG);
+    const namesDefinition = await define(group, 'group-names', AUDIT_NAMES);
+    expect((await putSet(group, 'governance-above', governanceSet(tag, namesDefinition))).status).toBe(201);
+    expect((await putSet(scope, 'governance-here', governanceSet(tag, namesDefinition))).status).toBe(201);
+    expect(names(await list(scope, 'policySetDefinitions', "category eq 'Governance'")).sort()).toEqual([
+      'governance-above',
+      'governance-here',
+    ]);
+    expect(names(await list(scope, 'policySetDefinitions', 'atExactScope()'))).toEqual(['governance-here']);
+    const unknown = await list(scope, 'policySetDefinitions', "displayName eq 'Governance'");
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.message).toBe(
+      "The query parameter '$filter' has an invalid value 'displayName eq 'Governance'': Supported: policyType eq '{value}', category eq '{value}', atExactScope().",
+    );
   });
 });
 

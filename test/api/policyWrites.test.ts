@@ -9,24 +9,30 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyOf } from '../../src/arm/resourceId.js';
-import { bootstrapTenant, tokenFor } from '../../src/bootstrap.js';
+import { bootstrapTenant } from '../../src/bootstrap.js';
 import { createServer, type VaplaneServer } from '../../src/server.js';
 import { openStore } from '../../src/store/index.js';
 import { ENGINES } from '../store/engines.js';
 import {
+  defenderSubscription,
   EXTENSIONS,
   GROUP,
-  resourceGroup,
   selectMdeTvm,
   serversPlan,
   setting,
   vm,
 } from '../support/defender.js';
 import { addSubscription } from '../support/estate.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import {
+  assignPolicy,
+  complianceStates,
+  definePolicy,
+  OWNER_TAG_AUDIT,
+  until as pollUntil,
+  THEN,
+} from '../support/policy.js';
+import { adminInjector, startTestServer, type TestServer } from '../support/server.js';
 
-/** A policy rule's `then` is data, not a thenable: a computed key keeps Biome's noThenProperty quiet. */
-const THEN = 'then';
 const AUTH = 'api-version=2023-04-01';
 const INSIGHTS = 'api-version=2019-10-01';
 const RESOURCES = 'api-version=2021-04-01';
@@ -37,28 +43,9 @@ const VA_ON_MACHINES = '13ce0167-8ca6-4048-8e6b-f996402e3c1b';
 /** The server's compressed "15 minutes": long enough that a state cannot appear before a check reads. */
 const DELAY_MS = 600;
 
-async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  for (let attempt = 0; attempt < 300; attempt++) {
-    const value = await probe();
-    if (done(value)) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-const TAGGED_GROUPS = {
-  displayName: 'Resource groups need an owner tag',
-  mode: 'All',
-  policyRule: {
-    if: {
-      allOf: [
-        { field: 'type', equals: 'Microsoft.Resources/subscriptions/resourceGroups' },
-        { field: 'tags[owner]', exists: 'false' },
-      ],
-    },
-    [THEN]: { effect: 'audit' },
-  },
-};
+/** Each wait may span several evaluation delays: more patience than the shared default. */
+const until = <T>(probe: () => Promise<T>, done: (value: T) => boolean, what: string) =>
+  pollUntil(probe, done, what, 300);
 
 /** VMs need an MDE extension: an existence check on a child type (default evaluationDelay, PT10M). */
 const MDE_ON_VMS = {
@@ -102,38 +89,10 @@ interface Harness {
 function harness(t: TestServer): Harness {
   return {
     t,
-    async subscription() {
-      const subscriptionId = randomUUID();
-      await addSubscription(t.server, { subscriptionId });
-      await resourceGroup(t, subscriptionId, GROUP);
-      return subscriptionId;
-    },
-    async define(scope, name, properties) {
-      const reply = await t.inject({
-        method: 'PUT',
-        url: `${scope}/providers/Microsoft.Authorization/policyDefinitions/${name}?${AUTH}`,
-        body: { properties },
-      });
-      expect(reply.status, JSON.stringify(reply.body)).toBe(201);
-      return reply.body.id;
-    },
-    async assign(scope, name, properties) {
-      const reply = await t.inject({
-        method: 'PUT',
-        url: `${scope}/providers/Microsoft.Authorization/policyAssignments/${name}?${AUTH}`,
-        body: { properties },
-      });
-      expect(reply.status, JSON.stringify(reply.body)).toBe(201);
-      return reply.body.id;
-    },
-    async states(scope, filter) {
-      const reply = await t.inject({
-        method: 'POST',
-        url: `${scope}/providers/Microsoft.PolicyInsights/policyStates/latest/queryResults?${INSIGHTS}&$filter=${encodeURIComponent(filter)}`,
-      });
-      expect(reply.status, JSON.stringify(reply.body)).toBe(200);
-      return reply.body.value;
-    },
+    subscription: () => defenderSubscription(t),
+    define: (scope, name, properties) => definePolicy(t, scope, name, properties),
+    assign: (scope, name, properties) => assignPolicy(t, scope, name, properties),
+    states: (scope, filter) => complianceStates(t, scope, filter),
     async due(targetKey) {
       return t.server.store.db
         .selectFrom('operations')
@@ -169,7 +128,7 @@ describe('write-triggered evaluation', () => {
   it('judges a new resource group from a durable record due one delay after the write, and nothing else', async () => {
     const subscriptionId = await h.subscription();
     const scope = `/subscriptions/${subscriptionId}`;
-    const definition = await h.define(scope, 'owner-tag', TAGGED_GROUPS);
+    const definition = await h.define(scope, 'owner-tag', OWNER_TAG_AUDIT);
     await h.assign(scope, 'owner-tag', { policyDefinitionId: definition });
     const [before] = await until(
       () => h.states(scope, "policyAssignmentName eq 'owner-tag'"),
@@ -312,7 +271,7 @@ describe('write-triggered evaluation', () => {
   it("evaluates an assignment's PUT alone: no write record, other assignments' states untouched", async () => {
     const subscriptionId = await h.subscription();
     const scope = `/subscriptions/${subscriptionId}`;
-    const definition = await h.define(scope, 'owner-tag', TAGGED_GROUPS);
+    const definition = await h.define(scope, 'owner-tag', OWNER_TAG_AUDIT);
     await h.assign(scope, 'first', { policyDefinitionId: definition });
     const [first] = await until(
       () => h.states(scope, "policyAssignmentName eq 'first'"),
@@ -381,52 +340,26 @@ for (const engine of ENGINES) {
       try {
         const first = await createServer({ ...options, policyEvaluationDelayMs: 1500 });
         await bootstrapTenant(first.store.db, first.tenantId, first.services.clock.now());
-        const { token } = await tokenFor(first.store.db, first.keys, {
-          principalName: 'admin',
-          tenantId: first.tenantId,
-          now: new Date(),
-        });
-        const call = async (
-          server: VaplaneServer,
-          method: 'GET' | 'PUT' | 'POST',
-          url: string,
-          body?: unknown,
-        ) => {
-          const reply = await server.app.inject({
-            method,
-            url,
-            headers: {
-              host: 'localhost',
-              authorization: `Bearer ${token}`,
-              'content-type': 'application/json',
-            },
-            ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
-          });
-          return { status: reply.statusCode, body: reply.body ? JSON.parse(reply.body) : undefined };
-        };
+        const onFirst = await adminInjector(first);
         const subscriptionId = randomUUID();
         await addSubscription(first, { subscriptionId });
         const scope = `/subscriptions/${subscriptionId}`;
-        const defined = await call(
-          first,
-          'PUT',
-          `${scope}/providers/Microsoft.Authorization/policyDefinitions/owner-tag?${AUTH}`,
-          {
-            properties: TAGGED_GROUPS,
-          },
-        );
+        const defined = await onFirst({
+          method: 'PUT',
+          url: `${scope}/providers/Microsoft.Authorization/policyDefinitions/owner-tag?${AUTH}`,
+          body: { properties: OWNER_TAG_AUDIT },
+        });
         expect(defined.status).toBe(201);
-        const assigned = await call(
-          first,
-          'PUT',
-          `${scope}/providers/Microsoft.Authorization/policyAssignments/owner-tag?${AUTH}`,
-          {
-            properties: { policyDefinitionId: defined.body.id },
-          },
-        );
+        const assigned = await onFirst({
+          method: 'PUT',
+          url: `${scope}/providers/Microsoft.Authorization/policyAssignments/owner-tag?${AUTH}`,
+          body: { properties: { policyDefinitionId: defined.body.id } },
+        });
         expect(assigned.status).toBe(201);
-        const created = await call(first, 'PUT', `${scope}/resourcegroups/rg-late?${RESOURCES}`, {
-          location: 'westeurope',
+        const created = await onFirst({
+          method: 'PUT',
+          url: `${scope}/resourcegroups/rg-late?${RESOURCES}`,
+          body: { location: 'westeurope' },
         });
         expect(created.status).toBe(201);
         await first.close();
@@ -449,9 +382,10 @@ for (const engine of ENGINES) {
 
         second = await createServer({ ...options, policyEvaluationDelayMs: 1500 });
         await second.listen();
+        const onSecond = await adminInjector(second);
         const query = `${scope}/providers/Microsoft.PolicyInsights/policyStates/latest/queryResults?${INSIGHTS}`;
         const judged = await until(
-          () => call(second!, 'POST', query),
+          () => onSecond({ method: 'POST', url: query }),
           (reply) => reply.status === 200 && reply.body.value.length === 1,
           'the new group judged by the second server',
         );

@@ -53,11 +53,14 @@ export const EXTENSIONS = {
 
 type ExtensionIdentity = (typeof EXTENSIONS)[keyof typeof EXTENSIONS];
 
-/** A fresh subscription with resource group `rg-va`; returns its id. */
-export async function defenderSubscription(t: TestServer, group = GROUP): Promise<string> {
+/** A fresh subscription (under `managementGroup` when given) with resource group `rg-va`; returns its id. */
+export async function defenderSubscription(
+  t: TestServer,
+  options: { group?: string; managementGroup?: string } = {},
+): Promise<string> {
   const subscriptionId = randomUUID();
-  await addSubscription(t.server, { subscriptionId });
-  await resourceGroup(t, subscriptionId, group);
+  await addSubscription(t.server, { subscriptionId, managementGroup: options.managementGroup });
+  await resourceGroup(t, subscriptionId, options.group ?? GROUP);
   return subscriptionId;
 }
 

@@ -1,6 +1,10 @@
 /** Small worlds for tests: subscriptions (optionally under a management group) written straight to the store. */
 import { keyOf } from '../../src/arm/resourceId.js';
-import { GROUP_SUBSCRIPTION_TYPE } from '../../src/providers/management/index.js';
+import {
+  GROUP_SUBSCRIPTION_TYPE,
+  managementGroupBody,
+  managementGroupRecord,
+} from '../../src/providers/management/index.js';
 import { subscriptionBody, subscriptionRecord } from '../../src/providers/resources/index.js';
 import type { VaplaneServer } from '../../src/server.js';
 import { putResource } from '../../src/store/index.js';
@@ -37,4 +41,24 @@ export async function addSubscription(
     updatedAt: now,
   });
   server.services.authz.invalidate();
+}
+
+/** A management group under the tenant root, written straight to the store; returns its id. */
+export async function addManagementGroup(server: VaplaneServer, name: string): Promise<string> {
+  const now = server.services.clock.now().toISOString();
+  await putResource(
+    server.store.db,
+    managementGroupRecord(
+      managementGroupBody({
+        name,
+        displayName: name,
+        tenantId: server.tenantId,
+        updatedBy: 'admin',
+        updatedTime: now,
+      }),
+      now,
+    ),
+  );
+  server.services.authz.invalidate();
+  return `/providers/Microsoft.Management/managementGroups/${name}`;
 }

@@ -39,13 +39,7 @@ export async function startTestServer(
   const server = await createServer({ db: join(dir, 'vaplane.db'), port: 0, lroDelayMs: 50, ...options });
   await bootstrapTenant(server.store.db, server.tenantId, server.services.clock.now());
   const url = options.listen === false ? '' : await server.listen();
-  const adminToken = (
-    await tokenFor(server.store.db, server.keys, {
-      principalName: 'admin',
-      tenantId: server.tenantId,
-      now: new Date(),
-    })
-  ).token;
+  const inject = await adminInjector(server);
   return {
     server,
     url,
@@ -63,32 +57,47 @@ export async function startTestServer(
       server.services.authz.invalidate();
       return issued.token;
     },
-    async inject(request) {
-      const headers: Record<string, string> = { ...(request.headers ?? {}) };
-      const token = request.token === undefined ? adminToken : request.token;
-      if (token !== null) headers.authorization = `Bearer ${token}`;
-      let payload: string | undefined;
-      if (request.body !== undefined) {
-        payload = typeof request.body === 'string' ? request.body : JSON.stringify(request.body);
-        headers['content-type'] ??= 'application/json';
-      }
-      const response = await server.app.inject({
-        method: request.method,
-        url: request.url,
-        headers: { host: 'localhost', ...headers },
-        payload,
-      });
-      let body: unknown;
-      try {
-        body = response.body ? JSON.parse(response.body) : undefined;
-      } catch {
-        body = undefined;
-      }
-      return { status: response.statusCode, body, headers: response.headers, text: response.body };
-    },
+    inject,
     async close() {
       await server.close();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * In-process requests to `server` as `TestServer.inject` makes them: with a token of the tenant's
+ * admin unless `token` is given, for a server a test creates itself (to restart it, say).
+ */
+export async function adminInjector(server: VaplaneServer): Promise<TestServer['inject']> {
+  const adminToken = (
+    await tokenFor(server.store.db, server.keys, {
+      principalName: 'admin',
+      tenantId: server.tenantId,
+      now: new Date(),
+    })
+  ).token;
+  return async (request) => {
+    const headers: Record<string, string> = { ...(request.headers ?? {}) };
+    const token = request.token === undefined ? adminToken : request.token;
+    if (token !== null) headers.authorization = `Bearer ${token}`;
+    let payload: string | undefined;
+    if (request.body !== undefined) {
+      payload = typeof request.body === 'string' ? request.body : JSON.stringify(request.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await server.app.inject({
+      method: request.method,
+      url: request.url,
+      headers: { host: 'localhost', ...headers },
+      payload,
+    });
+    let body: unknown;
+    try {
+      body = response.body ? JSON.parse(response.body) : undefined;
+    } catch {
+      body = undefined;
+    }
+    return { status: response.statusCode, body, headers: response.headers, text: response.body };
   };
 }

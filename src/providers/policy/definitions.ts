@@ -3,26 +3,32 @@
  * definitions at management groups and subscriptions, compiled on PUT so that a bad rule, alias,
  * expression or parameter is refused at create time with the engine's ARM code.
  */
-import { ArmError, errors } from '../../arm/errors.js';
-import type { ArmContext, ResourceTypeDef } from '../../arm/registry.js';
+import { ArmError } from '../../arm/errors.js';
+import type { ResourceTypeDef } from '../../arm/registry.js';
 import { keyOf } from '../../arm/resourceId.js';
 import {
   checkPreconditions,
-  collectionQuery,
   placeTarget,
   resourceReply,
   targetKey,
   writeTarget,
 } from '../../arm/resourceOps.js';
-import { objectBody, optionalObject, rejectUnknown } from '../../arm/validate.js';
 import { BUILT_IN_DEFINITIONS, builtInDefinition } from '../../policy/builtins/index.js';
 import type { PolicyDefinitionProperties } from '../../policy/index.js';
 import { deleteResource, getResource, listResources } from '../../store/index.js';
+import {
+  builtInRefused,
+  catalogueFilterOf,
+  catalogueList,
+  customEntryReply,
+  customProperties,
+} from './catalogueOps.js';
 import {
   AUTHORIZATION_POLICY_API_VERSIONS,
   builtInBody,
   compileOrRefuse,
   DEFINITION_TYPE,
+  definitionNotFound,
   SET_DEFINITION_TYPE,
 } from './model.js';
 
@@ -38,28 +44,6 @@ const PROPERTY_MEMBERS = [
   'versions',
 ];
 
-function builtInRefused(name: string): ArmError {
-  return new ArmError({
-    status: 400,
-    code: 'InvalidPolicyDefinitionUpdate',
-    message: `The policy definition '${name}' is a built-in policy definition and cannot be created, updated or deleted.`,
-  });
-}
-
-/** `$filter=policyType eq 'BuiltIn'` (or Custom, Static) and `$filter=category eq '…'`, as the CLI sends them. */
-function filterOf(ctx: ArmContext): { policyType?: string; category?: string } {
-  const filter = ctx.query.$filter;
-  if (!filter) return {};
-  const match = /^\s*(policyType|category)\s+eq\s+'([^']*)'\s*$/i.exec(filter);
-  if (!match)
-    throw errors.invalidQueryParameter(
-      '$filter',
-      filter,
-      "Supported: policyType eq '{value}', category eq '{value}'.",
-    );
-  return match[1]!.toLowerCase() === 'policytype' ? { policyType: match[2]! } : { category: match[2]! };
-}
-
 export const policyDefinitionsType: ResourceTypeDef = {
   namespace: 'Microsoft.Authorization',
   type: 'policyDefinitions',
@@ -72,28 +56,15 @@ export const policyDefinitionsType: ResourceTypeDef = {
       ? parsed.scope.kind === 'tenant'
       : builtInDefinition(parsed.target.names[0]!) !== undefined,
   async get(ctx) {
-    const name = ctx.parsed.target.names[0]!;
-    const builtIn = builtInDefinition(name);
+    const builtIn = builtInDefinition(ctx.parsed.target.names[0]!);
     if (builtIn) return { status: 200, body: builtInBody(builtIn) };
-    if (ctx.parsed.scope.kind === 'tenant') throw notFound(name);
-    const stored = await getResource(ctx.db, targetKey(ctx));
-    if (!stored) throw notFound(name);
-    return resourceReply(stored);
+    return customEntryReply(ctx, definitionNotFound);
   },
   async put(ctx) {
     const name = ctx.parsed.target.names[0]!;
-    if (builtInDefinition(name) || ctx.parsed.scope.kind === 'tenant') throw builtInRefused(name);
-    const body = objectBody(ctx.body);
-    rejectUnknown(body, ['properties', 'id', 'name', 'type', 'systemData'], 'PolicyDefinition');
-    const properties = optionalObject(body.properties, 'properties', 'PolicyDefinitionProperties');
-    rejectUnknown(properties, PROPERTY_MEMBERS, 'PolicyDefinitionProperties', 'properties');
-    if (properties.policyType !== undefined && String(properties.policyType).toLowerCase() !== 'custom') {
-      throw new ArmError({
-        status: 400,
-        code: 'InvalidPolicyType',
-        message: `The policy type '${properties.policyType}' is not allowed. Only 'Custom' policy definitions can be created or updated.`,
-      });
-    }
+    if (builtInDefinition(name) || ctx.parsed.scope.kind === 'tenant')
+      throw builtInRefused('definition', name);
+    const properties = customProperties(ctx, 'definition', PROPERTY_MEMBERS);
     compileOrRefuse(properties as PolicyDefinitionProperties, name);
     const placement = await placeTarget(ctx);
     const existing = await getResource(ctx.db, placement.key);
@@ -108,7 +79,8 @@ export const policyDefinitionsType: ResourceTypeDef = {
   },
   async delete(ctx) {
     const name = ctx.parsed.target.names[0]!;
-    if (builtInDefinition(name) || ctx.parsed.scope.kind === 'tenant') throw builtInRefused(name);
+    if (builtInDefinition(name) || ctx.parsed.scope.kind === 'tenant')
+      throw builtInRefused('definition', name);
     const key = targetKey(ctx);
     // A definition a set references stays until the set no longer does (Azure answers 400
     // InvalidDeletePolicyDefinitionRequest, Azure/terraform-azurerm-caf-enterprise-scale#81).
@@ -130,39 +102,22 @@ export const policyDefinitionsType: ResourceTypeDef = {
     return { status: removed ? 200 : 204 };
   },
   async list(ctx) {
-    const { policyType, category } = filterOf(ctx);
-    const builtIns = BUILT_IN_DEFINITIONS.map(builtInBody);
-    let custom: unknown[] = [];
-    if (ctx.parsed.scope.kind !== 'tenant') {
-      await collectionQuery(ctx);
+    return catalogueList(ctx, {
+      filter: catalogueFilterOf(ctx, { atExactScope: false }),
+      builtIns: BUILT_IN_DEFINITIONS.map(builtInBody),
       // A scope sees its own definitions and those of management groups (vaplane does not narrow them to
       // the groups above a subscription).
-      const all = await listResources(ctx.db, { type: DEFINITION_TYPE, limit: 100_000 });
-      const here = ctx.parsed.path.toLowerCase();
-      custom = all
-        .filter(
-          (definition) =>
-            here.startsWith(`${definition.parentKey}/`) ||
-            definition.parentKey.startsWith('/providers/microsoft.management/'),
-        )
-        .map((definition) => definition.body);
-    }
-    const value = [...builtIns, ...custom].filter((body) => {
-      const properties = (body as { properties: Record<string, unknown> }).properties;
-      if (policyType && String(properties.policyType).toLowerCase() !== policyType.toLowerCase())
-        return false;
-      const metadata = properties.metadata as Record<string, unknown> | undefined;
-      if (category && String(metadata?.category ?? '').toLowerCase() !== category.toLowerCase()) return false;
-      return true;
+      async visibleCustom() {
+        const all = await listResources(ctx.db, { type: DEFINITION_TYPE, limit: 100_000 });
+        const here = ctx.parsed.path.toLowerCase();
+        return all
+          .filter(
+            (definition) =>
+              here.startsWith(`${definition.parentKey}/`) ||
+              definition.parentKey.startsWith('/providers/microsoft.management/'),
+          )
+          .map((definition) => definition.body);
+      },
     });
-    return { status: 200, body: { value } };
   },
 };
-
-function notFound(name: string): ArmError {
-  return new ArmError({
-    status: 404,
-    code: 'PolicyDefinitionNotFound',
-    message: `The policy definition '${name}' could not be found.`,
-  });
-}

@@ -22,15 +22,21 @@ import type { ArmContext, ResourceTypeDef } from '../../arm/registry.js';
 import { keyOf } from '../../arm/resourceId.js';
 import {
   checkPreconditions,
-  collectionQuery,
   placeTarget,
   resourceReply,
   targetKey,
   writeTarget,
 } from '../../arm/resourceOps.js';
-import { isPlainObject, objectBody, optionalObject, rejectUnknown } from '../../arm/validate.js';
+import { isPlainObject, rejectUnknown } from '../../arm/validate.js';
 import type { PolicySetDefinitionProperties } from '../../policy/index.js';
 import { deleteResource, getResource, listResources } from '../../store/index.js';
+import {
+  builtInRefused,
+  catalogueFilterOf,
+  catalogueList,
+  customEntryReply,
+  customProperties,
+} from './catalogueOps.js';
 import {
   ASSIGNMENT_TYPE,
   AUTHORIZATION_POLICY_API_VERSIONS,
@@ -64,35 +70,12 @@ const REFERENCE_MEMBERS = [
 ];
 const SET_ID = /\/providers\/Microsoft\.Authorization\/policySetDefinitions\/[^/]+$/i;
 
-function tenantRefused(name: string): ArmError {
-  return new ArmError({
-    status: 400,
-    code: 'InvalidPolicySetDefinitionUpdate',
-    message: `The policy set definition '${name}' is a built-in policy set definition and cannot be created, updated or deleted.`,
-  });
-}
-
 function invalidRequest(name: string, reason: string): ArmError {
   return new ArmError({
     status: 400,
     code: 'InvalidCreatePolicySetDefinitionRequest',
     message: `The policy set definition '${name}' request is invalid. ${reason}`,
   });
-}
-
-/** `$filter=policyType eq '…'`, `category eq '…'` or `atExactScope()`, as the swagger lists them. */
-function filterOf(ctx: ArmContext): { policyType?: string; category?: string; atExactScope?: boolean } {
-  const filter = ctx.query.$filter;
-  if (!filter) return {};
-  if (/^\s*atExactScope\(\)\s*$/i.test(filter)) return { atExactScope: true };
-  const match = /^\s*(policyType|category)\s+eq\s+'([^']*)'\s*$/i.exec(filter);
-  if (!match)
-    throw errors.invalidQueryParameter(
-      '$filter',
-      filter,
-      "Supported: policyType eq '{value}', category eq '{value}', atExactScope().",
-    );
-  return match[1]!.toLowerCase() === 'policytype' ? { policyType: match[2]! } : { category: match[2]! };
 }
 
 /** The member definitions, each found and visible from the set's scope. */
@@ -137,26 +120,12 @@ export const policySetDefinitionsType: ResourceTypeDef = {
   // The tenant path (built-in sets) is readable by every signed-in principal, as built-in definitions are.
   publicRead: (parsed) => parsed.scope.kind === 'tenant',
   async get(ctx) {
-    const name = ctx.parsed.target.names[0]!;
-    if (ctx.parsed.scope.kind === 'tenant') throw setNotFound(name);
-    const stored = await getResource(ctx.db, targetKey(ctx));
-    if (!stored) throw setNotFound(name);
-    return resourceReply(stored);
+    return customEntryReply(ctx, setNotFound);
   },
   async put(ctx) {
     const name = ctx.parsed.target.names[0]!;
-    if (ctx.parsed.scope.kind === 'tenant') throw tenantRefused(name);
-    const body = objectBody(ctx.body);
-    rejectUnknown(body, ['properties', 'id', 'name', 'type', 'systemData'], 'PolicySetDefinition');
-    const properties = optionalObject(body.properties, 'properties', 'PolicySetDefinitionProperties');
-    rejectUnknown(properties, PROPERTY_MEMBERS, 'PolicySetDefinitionProperties', 'properties');
-    if (properties.policyType !== undefined && String(properties.policyType).toLowerCase() !== 'custom') {
-      throw new ArmError({
-        status: 400,
-        code: 'InvalidPolicyType',
-        message: `The policy type '${properties.policyType}' is not allowed. Only 'Custom' policy set definitions can be created or updated.`,
-      });
-    }
+    if (ctx.parsed.scope.kind === 'tenant') throw builtInRefused('set', name);
+    const properties = customProperties(ctx, 'set', PROPERTY_MEMBERS);
     if (properties.policyDefinitions === undefined)
       throw errors.missingRequiredParameter('policyDefinitions');
     const references: Record<string, unknown>[] = Array.isArray(properties.policyDefinitions)
@@ -197,7 +166,7 @@ export const policySetDefinitionsType: ResourceTypeDef = {
   },
   async delete(ctx) {
     const name = ctx.parsed.target.names[0]!;
-    if (ctx.parsed.scope.kind === 'tenant') throw tenantRefused(name);
+    if (ctx.parsed.scope.kind === 'tenant') throw builtInRefused('set', name);
     const key = targetKey(ctx);
     const existing = await getResource(ctx.db, key);
     if (!existing) return { status: 204 };
@@ -216,23 +185,15 @@ export const policySetDefinitionsType: ResourceTypeDef = {
     return { status: 200 };
   },
   async list(ctx) {
-    const { policyType, category, atExactScope } = filterOf(ctx);
-    let custom: unknown[] = [];
-    if (ctx.parsed.scope.kind !== 'tenant') {
-      await collectionQuery(ctx);
-      const here = keyOf(ctx.parsed.scope.id);
-      const visible = new Set(atExactScope ? [here] : [here, ...(await ancestorGroupKeys(ctx.db, here))]);
-      const all = await listResources(ctx.db, { type: SET_DEFINITION_TYPE, limit: 100_000 });
-      custom = all.filter((set) => visible.has(set.parentKey)).map((set) => set.body);
-    }
-    const value = custom.filter((body) => {
-      const properties = (body as { properties: Record<string, unknown> }).properties;
-      if (policyType && String(properties.policyType).toLowerCase() !== policyType.toLowerCase())
-        return false;
-      const metadata = properties.metadata as Record<string, unknown> | undefined;
-      if (category && String(metadata?.category ?? '').toLowerCase() !== category.toLowerCase()) return false;
-      return true;
+    return catalogueList(ctx, {
+      filter: catalogueFilterOf(ctx, { atExactScope: true }),
+      builtIns: [],
+      async visibleCustom({ atExactScope }) {
+        const here = keyOf(ctx.parsed.scope.id);
+        const visible = new Set(atExactScope ? [here] : [here, ...(await ancestorGroupKeys(ctx.db, here))]);
+        const all = await listResources(ctx.db, { type: SET_DEFINITION_TYPE, limit: 100_000 });
+        return all.filter((set) => visible.has(set.parentKey)).map((set) => set.body);
+      },
     });
-    return { status: 200, body: { value } };
   },
 };
