@@ -2,11 +2,12 @@
  * The pipeline policy that paces requests: it runs after signing, once per attempt (retries included),
  * so every request that reaches the wire has taken a token from the client's mirror of ARM's buckets
  * and holds one of a few concurrency slots while it is in flight. Waiting for a token (or for a 429's
- * `Retry-After`, which the retry policy sleeps) never holds a slot.
+ * `Retry-After`, which the retry policy sleeps) never holds a slot. Each reply tells the limiter
+ * whether the server announces its buckets at all (see Metering in `rateLimits.ts`).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PipelinePolicy, PipelineResponse } from '@azure/core-rest-pipeline';
-import { type RateLimiter, remainingOf, retryAfterMsOf } from './rateLimits.js';
+import { announcesLimits, type RateLimiter, remainingOf, retryAfterMsOf } from './rateLimits.js';
 
 const RATE_LIMIT_POLICY_NAME = 'vaplaneArmRateLimitPolicy';
 
@@ -47,6 +48,7 @@ export function rateLimitPolicy(options: { limiter?: RateLimiter; maxConcurrency
           status: response.status,
           remaining: remainingOf(header, reservation),
           retryAfterMs: retryAfterMsOf(header),
+          announced: announcesLimits(Array.from(response.headers, ([name]) => name)),
         });
       }
       return response;

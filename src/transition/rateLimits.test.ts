@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ARM_LIMITS,
+  announcesLimits,
   createRateLimiter,
   minimumSeconds,
   operationKindOf,
@@ -263,5 +264,62 @@ describe('probing a bucket a fresh process knows nothing about', () => {
     failed.sent(first);
     failed.observe(first, { status: 0 });
     expect(failed.waitMs(second)).toBe(0);
+  });
+});
+
+describe('a server that announces no bucket', () => {
+  const OTHER = '/subscriptions/61111111-2222-4333-8444-555555555555/resourceGroups/rg';
+
+  it('reads any x-ms-ratelimit-remaining-* header, under any name, as an announcement', () => {
+    expect(announcesLimits(['content-type', 'x-ms-ratelimit-remaining-subscription-reads'])).toBe(true);
+    expect(announcesLimits(['X-Ms-Ratelimit-Remaining-Subscription-Resource-Requests'])).toBe(true);
+    expect(announcesLimits(['content-type', 'x-ms-request-id'])).toBe(false);
+  });
+
+  it('after a success without an announcement, nothing waits: not the queue behind a probe, not a drained bucket', () => {
+    const clock = manualClock();
+    const limiter = createRateLimiter({ now: clock.now, probeFirst: true });
+    const probe = limiter.reserve('GET', RG);
+    const queued = Array.from({ length: 400 }, () => limiter.reserve('GET', RG));
+    expect(limiter.waitMs(queued[0]!)).toBeGreaterThan(0);
+    limiter.sent(probe);
+    limiter.observe(probe, { status: 200, announced: false });
+    expect(limiter.metering()).toBe('unmetered');
+    expect(queued.every((reservation) => limiter.waitMs(reservation) === 0)).toBe(true);
+    const later = Array.from({ length: 1000 }, () => limiter.reserve('DELETE', OTHER));
+    expect(later.every((reservation) => limiter.waitMs(reservation) === 0)).toBe(true);
+  });
+
+  it('an error reply without an announcement is no evidence; a reply that announces keeps the limits for good', () => {
+    const { limiter } = exactLimiter();
+    const missing = limiter.reserve('GET', RG);
+    limiter.sent(missing);
+    limiter.observe(missing, { status: 404, announced: false });
+    expect(limiter.metering()).toBe('unknown');
+    const announced = limiter.reserve('GET', RG);
+    limiter.sent(announced);
+    limiter.observe(announced, { status: 200, remaining: 248, announced: true });
+    const silent = limiter.reserve('GET', RG);
+    limiter.sent(silent);
+    limiter.observe(silent, { status: 200, announced: false });
+    expect(limiter.metering()).toBe('metered');
+    const burst = Array.from({ length: 300 }, () => limiter.reserve('GET', RG));
+    expect(limiter.waitMs(burst[299]!)).toBeGreaterThan(1000);
+  });
+
+  it('a 429 brings the documented limits back, with its pause, and the bucket refills from then on', () => {
+    const clock = manualClock();
+    const limiter = createRateLimiter({ now: clock.now, safetySeconds: 0 });
+    const first = limiter.reserve('PUT', RG);
+    limiter.sent(first);
+    limiter.observe(first, { status: 201, announced: false });
+    const unmetered = Array.from({ length: 500 }, () => limiter.reserve('PUT', RG));
+    for (const reservation of unmetered) limiter.sent(reservation);
+    limiter.observe(unmetered[499]!, { status: 429, retryAfterMs: 2000, announced: false });
+    expect(limiter.metering()).toBe('metered');
+    const next = limiter.reserve('PUT', RG);
+    expect(limiter.waitMs(next)).toBe(2000);
+    clock.advance(2000);
+    expect(limiter.waitMs(next)).toBe(0);
   });
 });

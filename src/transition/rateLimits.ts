@@ -15,6 +15,14 @@
  * `Retry-After`. A small safety reserve absorbs the difference between when the client takes a token
  * and when the server does.
  *
+ * Metering: Azure announces its buckets on every reply (recorded ARM traffic carries an
+ * `x-ms-ratelimit-remaining-*` header on all but a few 404s), and so does a vaplane server under
+ * `--throttle arm`. A server that answers a request with success and no such header meters nothing
+ * (a vaplane server with throttling off): the client then stops pacing — reservations go at once —
+ * until a reply announces a bucket or answers 429, after which the documented limits apply again for
+ * the rest of the run (with the 429's pause). Only a reply the policy marks `announced: false` is such
+ * evidence, so a caller that reports no headers keeps the documented limits.
+ *
  * Pure: time comes from the injected `now`; waiting is the caller's business.
  */
 
@@ -32,6 +40,8 @@ export const ARM_LIMITS: RateLimits = {
   writes: { burst: 200, perSecond: 10 },
   deletes: { burst: 200, perSecond: 10 },
 };
+
+const RATE_LIMIT_HEADER_PREFIX = 'x-ms-ratelimit-remaining-';
 
 /** The scope of requests that name no subscription (management groups, `GET /subscriptions`, …). */
 export const TENANT_SCOPE = 'tenant';
@@ -52,7 +62,7 @@ export function rateScopeOf(pathOrUrl: string): string {
 
 /** The header in which ARM reports what remains of the bucket a request was counted against. */
 export function remainingHeaderName(scope: string, kind: OperationKind): string {
-  return `x-ms-ratelimit-remaining-${scope === TENANT_SCOPE ? 'tenant' : 'subscription'}-${kind}`;
+  return `${RATE_LIMIT_HEADER_PREFIX}${scope === TENANT_SCOPE ? 'tenant' : 'subscription'}-${kind}`;
 }
 
 /**
@@ -73,8 +83,10 @@ export function minimumSeconds(counts: Partial<Record<OperationKind, number>>, l
 export interface Reservation {
   readonly scope: string;
   readonly kind: OperationKind;
-  /** The bucket's count of tokens taken when this one was (this one included). */
+  /** The bucket's count of tokens taken when this one was (this one included); 0 when not metered. */
   readonly ticket: number;
+  /** Taken while the server was known to meter nothing: no token, no wait. */
+  readonly unmetered?: boolean;
   /** When the request went on the wire (set by `sent`). */
   sentAt?: number;
   cancelled?: boolean;
@@ -87,6 +99,11 @@ export interface Observation {
   remaining?: number;
   /** The wait a 429 asks for, in milliseconds. */
   retryAfterMs?: number;
+  /**
+   * Whether the reply carried any `x-ms-ratelimit-remaining-*` header (for any bucket, under any
+   * name); `false` is evidence that the server meters nothing, absent is none.
+   */
+  announced?: boolean;
 }
 
 export interface RateLimiter {
@@ -102,7 +119,11 @@ export interface RateLimiter {
   observe(reservation: Reservation, observation: Observation): void;
   /** The bucket's current tokens, as the client believes (negative while reservations queue). */
   tokens(scope: string, kind: OperationKind): number;
+  /** `unknown` until a reply says; `unmetered` while the server announces no limit (see above). */
+  metering(): Metering;
 }
+
+export type Metering = 'unknown' | 'metered' | 'unmetered';
 
 export interface RateLimiterOptions {
   /** Milliseconds on a monotonic clock. */
@@ -150,6 +171,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const limits = options.limits ?? ARM_LIMITS;
   const safetySeconds = options.safetySeconds ?? DEFAULT_SAFETY_SECONDS;
   const buckets = new Map<string, Bucket>();
+  let metering: Metering = 'unknown';
 
   function bucketOf(scope: string, kind: OperationKind): Bucket {
     const key = `${scope}|${kind}`;
@@ -182,7 +204,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   }
 
   function settle(reservation: Reservation): Bucket | undefined {
-    if (reservation.sentAt !== undefined || reservation.cancelled) return undefined;
+    if (reservation.sentAt !== undefined || reservation.cancelled || reservation.unmetered) return undefined;
     const bucket = bucketOf(reservation.scope, reservation.kind);
     bucket.pending -= 1;
     return bucket;
@@ -192,6 +214,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     reserve(method, pathOrUrl) {
       const scope = rateScopeOf(pathOrUrl);
       const kind = operationKindOf(method);
+      if (metering === 'unmetered') return { scope, kind, ticket: 0, unmetered: true };
       const bucket = bucketOf(scope, kind);
       refill(bucket, options.now());
       bucket.tokens -= 1;
@@ -200,6 +223,8 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       return { scope, kind, ticket: bucket.taken };
     },
     waitMs(reservation) {
+      // Reservations queued before the server showed it meters nothing go too.
+      if (reservation.unmetered || metering === 'unmetered') return 0;
       const bucket = bucketOf(reservation.scope, reservation.kind);
       const now = options.now();
       refill(bucket, now);
@@ -210,6 +235,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       return Math.max(refillMs, bucket.pausedUntil - now, probeMs, 0);
     },
     sent(reservation) {
+      if (reservation.unmetered && reservation.sentAt === undefined) reservation.sentAt = options.now();
       const bucket = settle(reservation);
       if (!bucket) return;
       const now = options.now();
@@ -227,9 +253,21 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     observe(reservation, observation) {
       const { sentAt } = reservation;
       if (sentAt === undefined) return;
+      if (observation.status === 429 || observation.announced === true) metering = 'metered';
+      else if (
+        metering === 'unknown' &&
+        observation.announced === false &&
+        observation.status >= 200 &&
+        observation.status < 300
+      ) {
+        metering = 'unmetered';
+      }
+      if (metering === 'unmetered') return;
       const bucket = bucketOf(reservation.scope, reservation.kind);
       const now = options.now();
       refill(bucket, now);
+      // A request sent unmetered has not started its bucket's refill.
+      bucket.started = true;
       // Any reply ends the probe: with a remaining count the bucket adapts below; without one (a
       // server that reports none) the documented limits are all there is to go by.
       bucket.known = true;
@@ -255,6 +293,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       refill(bucket, options.now());
       return bucket.tokens;
     },
+    metering: () => metering,
   };
 }
 
@@ -276,6 +315,12 @@ export function retryAfterMsOf(
   if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : undefined;
   const date = Date.parse(retryAfter);
   return Number.isFinite(date) ? Math.max(0, date - nowMs) : undefined;
+}
+
+/** Whether a reply announces any of ARM's buckets (`x-ms-ratelimit-remaining-*`, under any name). */
+export function announcesLimits(headerNames: Iterable<string>): boolean {
+  for (const name of headerNames) if (name.toLowerCase().startsWith(RATE_LIMIT_HEADER_PREFIX)) return true;
+  return false;
 }
 
 /** The remaining-token count a reply reports for the request's bucket, if it reports one. */
