@@ -16,9 +16,11 @@ import {
   type CommandStreams,
   createArmClient,
   createProgressLine,
+  createStepIndex,
   defaultJournalPath,
   describeScope,
   discoverEstate,
+  discoveryConcurrency,
   type FixPrerequisites,
   formatDuration,
   JournalError,
@@ -169,8 +171,7 @@ export async function runPlan(
     let lastPlain = 0;
     const discovery = await discoverEstate(client, {
       scopes,
-      subscriptionConcurrency: options.maxConcurrency,
-      machineConcurrency: options.maxConcurrency * 4,
+      ...discoveryConcurrency(options.maxConcurrency),
       onProgress(p) {
         const { perSecond, etaMs } = rateAndEta(p.subscriptionsDone, p.subscriptionsTotal, started);
         const line = `discovering ${bar(p.subscriptionsDone, p.subscriptionsTotal, 20)} ${p.subscriptionsDone}/${p.subscriptionsTotal} subscriptions · ${p.machinesDone}/${p.machinesFound} machines · ${perSecond.toFixed(1)} subscriptions/s · ETA ${formatDuration(etaMs)}`;
@@ -361,7 +362,7 @@ export async function runApply(
       view = {
         path: journalPath,
         stateOf: peeked.stateOf,
-        stepsStartingWith: (prefix) => peeked.steps.filter((step) => step.startsWith(prefix)),
+        stepsStartingWith: createStepIndex(peeked.steps).stepsStartingWith,
       };
     } else {
       journal = openJournal(journalPath, {
@@ -389,6 +390,7 @@ export async function runApply(
         failureThreshold: options.failureThreshold,
         subscriptionConcurrency: options.maxConcurrency,
         actionConcurrency: options.maxConcurrency * 8,
+        actionsPerSubscription: options.maxConcurrency * 2,
         polling: options.pollInterval !== undefined ? { fixedDelayMs: options.pollInterval } : undefined,
         signal,
         onEvent: progress.onEvent,

@@ -18,7 +18,7 @@
  * starts one, result after.
  */
 import type { ArmClient, ArmResponse } from './client.js';
-import { createLimiter, forEachLimited } from './concurrency.js';
+import { createLimiter, forEachLimited, type Limiter, nestedLimiter } from './concurrency.js';
 import { powerStateOfVm } from './discovery.js';
 import { ArmClientError, ArmRequestError } from './errors.js';
 import type {
@@ -82,6 +82,11 @@ export interface ApplyOptions {
   subscriptionConcurrency?: number;
   /** Actions in flight at once, long-running waits included (default 128). */
   actionConcurrency?: number;
+  /**
+   * Actions of one subscription in flight at once (default 32, at most `actionConcurrency`): a
+   * subscription waiting for its own bucket (ARM meters each on its own) cannot hold every slot.
+   */
+  actionsPerSubscription?: number;
   polling?: PollingOptions;
   /** Aborting stops scheduling: nothing new starts, what is in flight finishes and is journaled. */
   signal?: AbortSignal;
@@ -360,11 +365,22 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyReport> {
   };
 
   // 1. Preflight.
-  const actionLimiter = createLimiter(options.actionConcurrency ?? 128);
+  const actionConcurrency = options.actionConcurrency ?? 128;
+  const actionLimiter = createLimiter(actionConcurrency);
+  const actionsPerSubscription = Math.min(actionConcurrency, options.actionsPerSubscription ?? 32);
+  const preflightLimiters = new Map<string, Limiter>();
+  const preflightLimiterOf = (subscriptionId: string) => {
+    let limiter = preflightLimiters.get(subscriptionId);
+    if (!limiter) {
+      limiter = nestedLimiter(createLimiter(actionsPerSubscription), actionLimiter);
+      preflightLimiters.set(subscriptionId, limiter);
+    }
+    return limiter;
+  };
   const unreadable = new Map<string, Failure>();
   let preflightDone = 0;
   emit({ type: 'preflight', done: 0, total: remaining.length });
-  await forEachLimited(remaining, actionLimiter, async (item) => {
+  await forEachAction(remaining, preflightLimiterOf, async (item) => {
     const { action } = item;
     const state = journal.stateOf(action.id);
     try {
@@ -546,19 +562,20 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyReport> {
     });
 
     await forEachLimited(wave.work, subscriptionLimiter, async (work) => {
+      const limit = nestedLimiter(createLimiter(actionsPerSubscription), actionLimiter);
       let blockedBy: string | null = null;
       for (const [phase, phaseItems] of work.phases.entries()) {
         const sessions = phase === PHASE_OF.deleteQualysExtension ? [...work.sessions.values()] : [];
         if (blockedBy) {
-          for (const item of [...phaseItems, ...sessions.flatMap((session) => session.items)]) {
-            runner.skip(item, blockedBy);
-          }
+          const reason = blockedBy;
+          const held = [...phaseItems, ...sessions.flatMap((session) => session.items)];
+          await Promise.all(held.map((item) => runner.skip(item, reason)));
           continue;
         }
         const failedBefore = report.failures.length;
         await Promise.all([
-          ...phaseItems.map((item) => actionLimiter(() => runner.runItem(item))),
-          ...sessions.map((session) => actionLimiter(() => runner.runSession(session))),
+          ...phaseItems.map((item) => limit(() => runner.runItem(item))),
+          ...sessions.map((session) => limit(() => runner.runSession(session))),
         ]);
         if (phase <= PHASE_OF.setVaProvider) {
           const failed = report.failures
@@ -585,6 +602,19 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyReport> {
     report.durationMs = Math.round(performance.now() - started);
     return report;
   }
+}
+
+/** Runs `task` for every item through its subscription's limiter; as `forEachLimited`, the first failure is rethrown after all settle. */
+async function forEachAction(
+  items: readonly Item[],
+  limiterOf: (subscriptionId: string) => Limiter,
+  task: (item: Item) => Promise<void>,
+): Promise<void> {
+  const outcomes = await Promise.allSettled(
+    items.map((item) => limiterOf(item.action.subscriptionId)(() => task(item))),
+  );
+  const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** How a verdict and the journal's record combine (see the file comment). */
@@ -649,8 +679,8 @@ function createRunner(options: RunnerOptions) {
     });
   }
 
-  function recordFailure(step: DeclaredStep, failure: Failure, request?: ArmRequest): void {
-    journal.result(step, {
+  async function recordFailure(step: DeclaredStep, failure: Failure, request?: ArmRequest): Promise<void> {
+    await journal.result(step, {
       outcome: 'failed',
       method: request?.method,
       path: request?.path,
@@ -664,7 +694,7 @@ function createRunner(options: RunnerOptions) {
 
   /** Sends a write with its journal rows; awaits the operation ARM starts. Returns the final reply. */
   async function write(step: DeclaredStep, request: ArmRequest): Promise<ArmResponse<unknown>> {
-    journal.intent(step, { method: request.method, path: request.path });
+    await journal.intent(step, { method: request.method, path: request.path });
     const reply = await client.send(request);
     const asyncOperation = reply.headers['azure-asyncoperation'];
     const location = reply.headers.location;
@@ -681,7 +711,7 @@ function createRunner(options: RunnerOptions) {
           }).filter((entry): entry is [string, string] => entry[1] !== undefined),
         ),
       };
-      journal.accepted(step, { status: reply.status, requestId: reply.requestId, operation });
+      await journal.accepted(step, { status: reply.status, requestId: reply.requestId, operation });
       await client.awaitOperation(reply, polling);
     }
     return reply;
@@ -839,7 +869,7 @@ function createRunner(options: RunnerOptions) {
     const startedAt = performance.now();
     const unreadable = options.unreadable.get(action.id);
     if (unreadable) {
-      recordFailure(step, {
+      await recordFailure(step, {
         ...unreadable,
         message: `could not be re-read before apply: ${unreadable.message}`,
       });
@@ -851,7 +881,7 @@ function createRunner(options: RunnerOptions) {
     try {
       if (item.decision === 'run') {
         const { reply } = await perform(action, step);
-        journal.result(step, {
+        await journal.result(step, {
           outcome: 'done',
           method: reply?.request.method,
           path: reply ? new URL(reply.request.url).pathname : undefined,
@@ -862,21 +892,21 @@ function createRunner(options: RunnerOptions) {
         ended(step, 'done', startedAt);
       } else {
         const note = await resume(item, state);
-        journal.result(step, { outcome: 'done', detail: note });
+        await journal.result(step, { outcome: 'done', detail: note });
         options.onActionEnd(action.kind, 'reconciled');
         ended(step, 'reconciled', startedAt, note);
       }
     } catch (error) {
       const failure = failureOf(error);
-      recordFailure(step, failure);
+      await recordFailure(step, failure);
       options.onActionEnd(action.kind, 'failed');
       ended(step, 'failed', startedAt, `${failure.code}: ${failure.message}`);
     }
   }
 
-  function skip(item: Item, reason: string): void {
+  async function skip(item: Item, reason: string): Promise<void> {
     const step = stepOf(item.action);
-    journal.result(step, { outcome: 'skipped', detail: reason });
+    const written = journal.result(step, { outcome: 'skipped', detail: reason });
     report.skipped.push({
       id: item.action.id,
       reason: 'earlierStepFailed',
@@ -885,6 +915,7 @@ function createRunner(options: RunnerOptions) {
     });
     options.onActionEnd(item.action.kind, 'skipped');
     ended(step, 'skipped', performance.now(), reason);
+    await written;
   }
 
   /**
@@ -952,11 +983,11 @@ function createRunner(options: RunnerOptions) {
     if (journal.stateOf(startStep.id).last !== 'done') {
       try {
         const note = await powerStep(startStep, machineId, 'start');
-        journal.result(startStep, { outcome: 'done', detail: note });
+        await journal.result(startStep, { outcome: 'done', detail: note });
         ended(startStep, 'done', startedAt, note);
       } catch (error) {
         startFailure = failureOf(error);
-        recordFailure(startStep, startFailure);
+        await recordFailure(startStep, startFailure);
         ended(startStep, 'failed', startedAt, `${startFailure.code}: ${startFailure.message}`);
       }
     }
@@ -969,11 +1000,11 @@ function createRunner(options: RunnerOptions) {
           code: 'MachineNotStarted',
           message: `the VM could not be started: ${startFailure.message}`,
         };
-        recordFailure(step, failure);
+        await recordFailure(step, failure);
         options.onActionEnd(item.action.kind, 'failed');
         ended(step, 'failed', performance.now(), failure.message);
       }
-      journal.result(restoreStep, { outcome: 'skipped', detail: 'the VM was not started' });
+      await journal.result(restoreStep, { outcome: 'skipped', detail: 'the VM was not started' });
       return;
     }
     machineReport.started = true;
@@ -986,12 +1017,12 @@ function createRunner(options: RunnerOptions) {
       const note = restore
         ? await powerStep(restoreStep, machineId, restore)
         : `nothing to restore (the plan saw ${observedPower})`;
-      journal.result(restoreStep, { outcome: 'done', detail: note });
+      await journal.result(restoreStep, { outcome: 'done', detail: note });
       machineReport.restoredTo = restore ? POWER_ACTION_RESULT[restore] : null;
       ended(restoreStep, 'done', startedAt, note);
     } catch (error) {
       const failure = failureOf(error);
-      recordFailure(restoreStep, failure);
+      await recordFailure(restoreStep, failure);
       machineReport.outcome = 'failed';
       ended(restoreStep, 'failed', startedAt, `${failure.code}: ${failure.message}`);
     }

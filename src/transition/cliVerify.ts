@@ -10,8 +10,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { type Command, type CommanderError, InvalidArgumentError, Option } from 'commander';
-import { type ArmClient, createArmClient } from './client.js';
-import { type DiscoveryProgress, parseScope, type Scope } from './discovery.js';
+import { type ArmClient, createArmClient, DEFAULT_MAX_CONCURRENCY } from './client.js';
+import { type DiscoveryProgress, discoveryConcurrency, parseScope, type Scope } from './discovery.js';
 import { ArmClientError, ArmRequestError } from './errors.js';
 import { defaultJournalPath, JournalError } from './journal.js';
 import { PlanFileError } from './plan.js';
@@ -71,6 +71,7 @@ async function verifyWithProgress(
   client: ArmClient,
   scopes: Scope[],
   streams: CommandStreams,
+  maxConcurrency = DEFAULT_MAX_CONCURRENCY,
 ): Promise<Verification> {
   const line = createProgressLine(streams.stderr);
   const started = performance.now();
@@ -85,7 +86,7 @@ async function verifyWithProgress(
     );
   };
   try {
-    return await verifyTransition(client, scopes, { onProgress });
+    return await verifyTransition(client, scopes, { ...discoveryConcurrency(maxConcurrency), onProgress });
   } finally {
     line.done();
   }
@@ -95,6 +96,8 @@ export interface VerifyCommandOptions {
   scopes: Scope[];
   json?: boolean;
   out?: string;
+  /** The client's requests in flight, from which the work bounds follow (`discoveryConcurrency`). */
+  maxConcurrency?: number;
 }
 
 /** Runs a verification and prints it; returns the exit code. */
@@ -103,7 +106,7 @@ export async function runVerify(
   options: VerifyCommandOptions,
   streams: CommandStreams,
 ): Promise<number> {
-  const verification = await verifyWithProgress(client, options.scopes, streams);
+  const verification = await verifyWithProgress(client, options.scopes, streams, options.maxConcurrency);
   if (options.out) writeFileSync(options.out, `${JSON.stringify(verification, null, 2)}\n`);
   if (options.json) {
     streams.stdout.write(`${JSON.stringify(verification, null, 2)}\n`);
@@ -253,7 +256,11 @@ export function addVerifyAndReportCommands(program: Command): Command {
         async (options: TargetOptionValues & { scope: string[]; json: boolean; out?: string }) => {
           const scopes = scopesOf(options.scope);
           const client = clientFor(options);
-          return runVerify(client, { scopes, json: options.json, out: options.out }, processStreams());
+          return runVerify(
+            client,
+            { scopes, json: options.json, out: options.out, maxConcurrency: options.maxConcurrency },
+            processStreams(),
+          );
         },
       ),
     );

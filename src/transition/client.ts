@@ -8,7 +8,9 @@
  *   user agent → client request id → [per-call policies] → retry → [per-retry policies] →
  *   bearer token (Sign, so a retry after a long wait gets a fresh token) → rate limit → wire.
  * The rate limit runs last so that each attempt that reaches the wire, retries included, has taken
- * a token and holds a concurrency slot only while it is in flight.
+ * a token and holds a concurrency slot only while it is in flight. The core's tracing policy is left
+ * out: the CLI configures no tracer, and the no-op spans it opens per request cost about a fifth of
+ * the client's CPU per request (84 against 65 µs, measured against a local server).
  *
  * Every failure surfaces as `ArmRequestError` (or `ArmClientError` when the client itself stops).
  */
@@ -22,6 +24,7 @@ import {
   type HttpClient,
   isRestError,
   type PipelinePolicy,
+  tracingPolicyName,
 } from '@azure/core-rest-pipeline';
 import { ArmClientError, ArmRequestError, errorOfBody, errorOfReply } from './errors.js';
 import {
@@ -128,6 +131,7 @@ export function createArmClientFor(connection: ArmConnection, options: ArmClient
     userAgentOptions: { userAgentPrefix: options.userAgentPrefix ?? DEFAULT_USER_AGENT_PREFIX },
     ...(connection.ca ? { tlsOptions: { ca: connection.ca } } : {}),
   });
+  pipeline.removePolicy({ name: tracingPolicyName });
   for (const { policy, position } of options.additionalPolicies ?? []) {
     pipeline.addPolicy(policy, position === 'perRetry' ? { afterPhase: 'Retry' } : {});
   }
@@ -169,7 +173,6 @@ export function createArmClientFor(connection: ArmConnection, options: ArmClient
       body: call.body === undefined ? undefined : JSON.stringify(call.body),
       abortSignal: call.abortSignal,
     });
-    const path = pathOf(url);
     let response: Awaited<ReturnType<typeof pipeline.sendRequest>>;
     try {
       response = await pipeline.sendRequest(httpClient, request);
@@ -180,7 +183,7 @@ export function createArmClientFor(connection: ArmConnection, options: ArmClient
         message: error.message,
         status: error.statusCode ?? 0,
         method,
-        path,
+        path: pathOf(url),
         cause: error,
       });
     }
@@ -192,7 +195,7 @@ export function createArmClientFor(connection: ArmConnection, options: ArmClient
         ...errorOfReply(response.status, response.bodyAsText ?? undefined),
         status: response.status,
         method,
-        path,
+        path: pathOf(url),
         requestId,
         correlationId,
       });
@@ -208,7 +211,7 @@ export function createArmClientFor(connection: ArmConnection, options: ArmClient
           message: `The reply is not JSON: ${text.slice(0, 200)}`,
           status: response.status,
           method,
-          path,
+          path: pathOf(url),
           requestId,
           correlationId,
           cause: error,

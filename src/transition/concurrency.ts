@@ -27,6 +27,14 @@ export function createLimiter(limit: number): Limiter {
   };
 }
 
+/**
+ * A task takes a slot of `inner` (e.g. one subscription's), then one of `outer` (shared by all):
+ * however long its tasks wait, one subscription holds at most `inner`'s share of `outer`.
+ */
+export function nestedLimiter(inner: Limiter, outer: Limiter): Limiter {
+  return (task) => inner(() => outer(task));
+}
+
 /** Runs `task` for every item through `limiter` and waits for all; the first failure is rethrown after all settle. */
 export async function forEachLimited<T>(
   items: readonly T[],

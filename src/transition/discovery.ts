@@ -4,14 +4,16 @@
  * solutions) and per machine only what ARM lists per machine (its extensions and its legacy
  * `serverVulnerabilityAssessments`: neither Compute's nor HybridCompute's machine list carries
  * extensions with their publisher and type). Work is bounded at two levels — subscriptions, and
- * machines across all subscriptions — and the client paces the requests.
+ * machines (across all subscriptions, and within each) — and the client paces the requests. The bound
+ * within a subscription keeps a subscription whose bucket has run dry (ARM meters each one on its
+ * own) from holding every machine slot while it waits, which would stall all the others.
  *
  * Bodies are read as plain JSON at the edge and reduced to the values the plan compares; nothing
  * here knows whether it talks to Azure or to vaplane.
  */
 import { SECURITY_CONNECTOR_TAG } from '../coverage/index.js';
 import type { ArmClient } from './client.js';
-import { createLimiter, forEachLimited } from './concurrency.js';
+import { createLimiter, forEachLimited, type Limiter, nestedLimiter } from './concurrency.js';
 import { ArmRequestError } from './errors.js';
 import {
   type ArmRequest,
@@ -142,8 +144,25 @@ export interface DiscoveryOptions {
   subscriptionConcurrency?: number;
   /** Machines read at once across all subscriptions (default 64). */
   machineConcurrency?: number;
+  /** Machines of one subscription read at once (default 16, at most `machineConcurrency`). */
+  machinesPerSubscription?: number;
   onProgress?: (progress: DiscoveryProgress) => void;
   signal?: AbortSignal;
+}
+
+/**
+ * The work bounds a command derives from its client's `--max-concurrency` (requests in flight):
+ * subscriptions at once as many, machines four times as many, and one subscription's machines at
+ * most as many as requests in flight.
+ */
+export function discoveryConcurrency(
+  maxConcurrency: number,
+): Pick<DiscoveryOptions, 'subscriptionConcurrency' | 'machineConcurrency' | 'machinesPerSubscription'> {
+  return {
+    subscriptionConcurrency: maxConcurrency,
+    machineConcurrency: maxConcurrency * 4,
+    machinesPerSubscription: maxConcurrency,
+  };
 }
 
 // ─── Scopes ──────────────────────────────────────────────────────────────────────────────────────
@@ -457,7 +476,7 @@ async function subscriptionsInScope(
 async function discoverSubscription(
   reader: Reader,
   ref: SubscriptionRef & { state: string },
-  machineLimiter: ReturnType<typeof createLimiter>,
+  machineLimiter: Limiter,
   progress: { machinesFound: (count: number) => void; machineDone: () => void },
   signal?: AbortSignal,
 ): Promise<DiscoveredSubscription> {
@@ -539,7 +558,9 @@ export async function discoverEstate(client: ArmClient, options: DiscoveryOption
   counts.subscriptionsTotal = inScope.length;
   report();
   const subscriptionLimiter = createLimiter(options.subscriptionConcurrency ?? 16);
-  const machineLimiter = createLimiter(options.machineConcurrency ?? 64);
+  const machineConcurrency = options.machineConcurrency ?? 64;
+  const machineLimiter = createLimiter(machineConcurrency);
+  const machinesPerSubscription = Math.min(machineConcurrency, options.machinesPerSubscription ?? 16);
   const subscriptions: DiscoveredSubscription[] = [];
   await forEachLimited(inScope, subscriptionLimiter, async (ref) => {
     try {
@@ -547,7 +568,7 @@ export async function discoverEstate(client: ArmClient, options: DiscoveryOption
         await discoverSubscription(
           reader,
           ref,
-          machineLimiter,
+          nestedLimiter(createLimiter(machinesPerSubscription), machineLimiter),
           {
             machinesFound: (count) => {
               counts.machinesFound += count;

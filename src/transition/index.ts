@@ -28,11 +28,13 @@ export {
   type DiscoveryProgress,
   describeScope,
   discoverEstate,
+  discoveryConcurrency,
   parseScope,
   type Scope,
 } from './discovery.js';
 export { ArmClientError, type ArmErrorDetail, ArmRequestError } from './errors.js';
 export {
+  createStepIndex,
   type DeclaredStep,
   defaultJournalPath,
   type Journal,

@@ -1,9 +1,13 @@
 /**
  * The apply journal: an append-only SQLite file beside the plan. Every step writes an `intent` row
  * before its request goes out, an `accepted` row when ARM starts a long-running operation (with the
- * URL to poll), and a `result` row when it ends (ARM request id, status, error code). Each row is its
- * own transaction in WAL mode with `synchronous = FULL`: once `apply` moves on, the row survives a
- * crash or a power cut.
+ * URL to poll), and a `result` row when it ends (ARM request id, status, error code). Rows are
+ * committed in WAL mode with `synchronous = FULL`, and a step moves on only once its row is: each
+ * write returns a promise that settles when the row is on disk, so once `apply` moves on, the row
+ * survives a crash or a power cut. Rows written close together (many steps are in flight at once)
+ * share one transaction and one fsync — a group commit, at most one per `GROUP_COMMIT_MS` — instead
+ * of one each: the fsync holds the event loop (better-sqlite3 is synchronous), and one per row kept
+ * a large apply waiting on the disk (a millisecond or more per row on a busy machine).
  *
  * What a step's rows mean on resume:
  * - last row `result: done` — completed: never sent again;
@@ -141,6 +145,12 @@ CREATE TABLE IF NOT EXISTS entries (
 CREATE INDEX IF NOT EXISTS entries_by_step ON entries (step, seq);
 `;
 
+/**
+ * The least time between two commits. A step waits at most this long for its row; the event loop
+ * spends at most one fsync per interval on the journal, however many steps are in flight.
+ */
+export const GROUP_COMMIT_MS = 10;
+
 interface EntryRow {
   step: string;
   phase: 'intent' | 'accepted' | 'result';
@@ -184,15 +194,46 @@ export interface Journal {
   stateOf(step: string): StepState;
   /** Step ids declared or written so far that start with `prefix` (machine sessions, by attempt). */
   stepsStartingWith(prefix: string): string[];
+  /** Records the steps a run covers (committed with the next rows, or at the end of this turn). */
   declare(steps: readonly DeclaredStep[]): void;
-  intent(step: DeclaredStep, request: { method: string; path: string }): void;
+  /** Each write counts in `stateOf` at once and resolves when its row is committed. */
+  intent(step: DeclaredStep, request: { method: string; path: string }): Promise<void>;
   accepted(
     step: DeclaredStep,
     reply: { status: number; requestId?: string; operation: AcceptedOperation },
-  ): void;
-  result(step: DeclaredStep, result: ResultDetail): void;
+  ): Promise<void>;
+  result(step: DeclaredStep, result: ResultDetail): Promise<void>;
+  /** Commits what is pending, then records the run's end and releases the journal. */
   endRun(outcome: string): void;
   close(): void;
+}
+
+/**
+ * `stepsStartingWith` over a set of step ids that grows: a machine's session steps
+ * (`startMachine:ID#N`) are found by their prefix up to `#` without scanning every step.
+ */
+export function createStepIndex(steps: Iterable<string> = []) {
+  const all = new Set<string>();
+  const byStem = new Map<string, string[]>();
+  const add = (step: string) => {
+    if (all.has(step)) return;
+    all.add(step);
+    const hash = step.indexOf('#');
+    if (hash < 0) return;
+    const stem = step.slice(0, hash + 1);
+    const list = byStem.get(stem);
+    if (list) list.push(step);
+    else byStem.set(stem, [step]);
+  };
+  for (const step of steps) add(step);
+  return {
+    add,
+    stepsStartingWith(prefix: string): string[] {
+      const hash = prefix.indexOf('#');
+      if (hash === prefix.length - 1) return [...(byStem.get(prefix) ?? [])];
+      return [...all].filter((step) => step.startsWith(prefix));
+    },
+  };
 }
 
 /**
@@ -276,19 +317,69 @@ export function openJournal(
   const insertEntry = db.prepare(`INSERT INTO entries
     (run, at, step, phase, outcome, method, path, status, request_id, error_code, error_message, operation, detail)
     VALUES (@run, @at, @step, @phase, @outcome, @method, @path, @status, @requestId, @errorCode, @errorMessage, @operation, @detail)`);
-  const declareMany = db.transaction((steps: readonly DeclaredStep[]) => {
-    for (const step of steps) {
-      if (declared.has(step.id)) continue;
-      insertStep.run(step.id, step.kind, step.subscriptionId, step.target);
-      declared.add(step.id);
+  const index = createStepIndex([...declared, ...states.keys()]);
+
+  // The group commit: steps and rows queue in order, and one transaction writes them all.
+  type Pending = { step: DeclaredStep } | { entry: Record<string, unknown> };
+  let queue: Pending[] = [];
+  let committed: { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | null =
+    null;
+  const writeAll = db.transaction((items: Pending[]) => {
+    for (const item of items) {
+      if ('step' in item)
+        insertStep.run(item.step.id, item.step.kind, item.step.subscriptionId, item.step.target);
+      else insertEntry.run(item.entry);
     }
   });
+  let lastCommit = 0;
+  function flush(): void {
+    lastCommit = performance.now();
+    const batch = queue;
+    const waiting = committed;
+    queue = [];
+    committed = null;
+    if (batch.length === 0) {
+      waiting?.resolve();
+      return;
+    }
+    try {
+      writeAll(batch);
+    } catch (error) {
+      if (!waiting) throw error;
+      waiting.reject(error);
+      return;
+    }
+    waiting?.resolve();
+  }
+  /** Queues `item`; the promise settles when the transaction holding it has committed. */
+  function enqueue(item: Pending): Promise<void> {
+    queue.push(item);
+    if (!committed) {
+      let resolve!: () => void;
+      let reject!: (error: unknown) => void;
+      const promise = new Promise<void>((done, fail) => {
+        resolve = done;
+        reject = fail;
+      });
+      // A failed commit is reported to the steps that wait on it; declarations alone wait on nothing.
+      promise.catch(() => {});
+      committed = { promise, resolve, reject };
+      setTimeout(flush, Math.max(0, lastCommit + GROUP_COMMIT_MS - performance.now()));
+    }
+    return committed.promise;
+  }
+  function declareStep(step: DeclaredStep): void {
+    if (declared.has(step.id)) return;
+    declared.add(step.id);
+    index.add(step.id);
+    void enqueue({ step });
+  }
 
   function append(
     step: DeclaredStep,
     entry: { phase: EntryRow['phase'] } & Partial<ResultDetail> & { operation?: AcceptedOperation },
-  ) {
-    if (!declared.has(step.id)) declareMany([step]);
+  ): Promise<void> {
+    declareStep(step);
     const row = {
       run,
       at: now(),
@@ -304,8 +395,8 @@ export function openJournal(
       operation: entry.operation ? JSON.stringify(entry.operation) : null,
       detail: entry.detail ?? null,
     };
-    insertEntry.run(row);
     applyEntry(states, { step: row.step, phase: row.phase, outcome: row.outcome, operation: row.operation });
+    return enqueue({ entry: row });
   }
 
   let closed = false;
@@ -314,9 +405,10 @@ export function openJournal(
     planId: options.planId,
     run,
     stateOf: (step) => states.get(step) ?? { last: 'none', attempted: false },
-    stepsStartingWith: (prefix) =>
-      [...new Set([...declared, ...states.keys()])].filter((step) => step.startsWith(prefix)),
-    declare: (steps) => declareMany(steps),
+    stepsStartingWith: (prefix) => index.stepsStartingWith(prefix),
+    declare: (steps) => {
+      for (const step of steps) declareStep(step);
+    },
     intent: (step, request) => append(step, { phase: 'intent', ...request }),
     accepted: (step, reply) =>
       append(step, {
@@ -328,12 +420,14 @@ export function openJournal(
       }),
     result: (step, result) => append(step, { phase: 'result', ...result }),
     endRun(outcome) {
+      flush();
       db.prepare('UPDATE runs SET ended_at = ?, outcome = ? WHERE run = ?').run(now(), outcome, run);
       db.prepare("DELETE FROM meta WHERE key = 'lock'").run();
     },
     close() {
       if (closed) return;
       closed = true;
+      flush();
       db.close();
     },
   };

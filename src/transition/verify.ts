@@ -167,6 +167,8 @@ export interface VerifyOptions {
   subscriptionConcurrency?: number;
   /** Machines read at once across all subscriptions (default 64). */
   machineConcurrency?: number;
+  /** Machines of one subscription read at once (default 16). */
+  machinesPerSubscription?: number;
   onProgress?: (progress: DiscoveryProgress) => void;
   signal?: AbortSignal;
   /** Injected for tests; the wall clock by default. */
@@ -203,6 +205,7 @@ export async function verifyTransition(
     scopes,
     subscriptionConcurrency: options.subscriptionConcurrency,
     machineConcurrency: options.machineConcurrency,
+    machinesPerSubscription: options.machinesPerSubscription,
     onProgress: options.onProgress,
     signal: options.signal,
   });
