@@ -152,7 +152,7 @@ describe('policy set definitions', () => {
     expect(tenant.body.value).toEqual([]);
   });
 
-  it('at a management group are seen below it and not beside it', async () => {
+  it('at a management group are seen below it and not beside it, as definitions are', async () => {
     const group = await managementGroup(`mg-${randomUUID().slice(0, 8)}`);
     const inside = await subscription(group.split('/').pop());
     const outside = await subscription();
@@ -168,6 +168,16 @@ describe('policy set definitions', () => {
       ).body.value.map((set: any) => set.name);
     expect(await list(inside)).toContain('governance-mg');
     expect(await list(outside)).not.toContain('governance-mg');
+    // Definitions follow the same rule.
+    const definitions = async (subscriptionId: string) =>
+      (
+        await t.inject({
+          method: 'GET',
+          url: `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/policyDefinitions?${AUTH}`,
+        })
+      ).body.value.map((definition: any) => definition.id);
+    expect(await definitions(inside)).toContain(tag);
+    expect(await definitions(outside)).not.toContain(tag);
   });
 
   it("refuses what Azure refuses at create time, with Azure's codes", async () => {

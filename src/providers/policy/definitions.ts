@@ -25,6 +25,7 @@ import {
 } from './catalogueOps.js';
 import {
   AUTHORIZATION_POLICY_API_VERSIONS,
+  ancestorGroupKeys,
   builtInBody,
   compileOrRefuse,
   DEFINITION_TYPE,
@@ -105,17 +106,13 @@ export const policyDefinitionsType: ResourceTypeDef = {
     return catalogueList(ctx, {
       filter: catalogueFilterOf(ctx, { atExactScope: false }),
       builtIns: BUILT_IN_DEFINITIONS.map(builtInBody),
-      // A scope sees its own definitions and those of management groups (vaplane does not narrow them to
-      // the groups above a subscription).
+      // A scope sees its own definitions and those of the management groups above it, as Azure lists them.
       async visibleCustom() {
+        const here = keyOf(ctx.parsed.scope.id);
+        const visible = new Set([here, ...(await ancestorGroupKeys(ctx.db, here))]);
         const all = await listResources(ctx.db, { type: DEFINITION_TYPE, limit: 100_000 });
-        const here = ctx.parsed.path.toLowerCase();
         return all
-          .filter(
-            (definition) =>
-              here.startsWith(`${definition.parentKey}/`) ||
-              definition.parentKey.startsWith('/providers/microsoft.management/'),
-          )
+          .filter((definition) => visible.has(definition.parentKey))
           .map((definition) => definition.body);
       },
     });
