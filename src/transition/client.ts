@@ -105,6 +105,8 @@ export interface ArmClient {
   delete<T = unknown>(path: string, apiVersion: string, options?: CallOptions): Promise<ArmResponse<T>>;
   /** Every item of a list, following `nextLink` page after page. */
   list<T = unknown>(path: string, apiVersion: string, options?: CallOptions): AsyncIterableIterator<T>;
+  /** Every item of a list, as `list` reads them, in one array (no await per item). */
+  listAll<T = unknown>(path: string, apiVersion: string, options?: CallOptions): Promise<T[]>;
   /**
    * Waits for the long-running operation a reply started and returns its outcome: the resource for
    * a PUT or PATCH, the result for a POST, the final status for a DELETE, or the reply itself when it
@@ -309,6 +311,32 @@ export function createArmClientFor(connection: ArmConnection, options: ArmClient
     }
   }
 
+  /** The pages of a list, following `nextLink`: only on the endpoint, never back to a page already read. */
+  async function* pages<T>(path: string, apiVersion: string, options: CallOptions): AsyncGenerator<T[]> {
+    let page = await call<{ value?: T[]; nextLink?: string | null }>(
+      'GET',
+      path,
+      apiVersion,
+      undefined,
+      options,
+    );
+    const seen = new Set<string>([page.request.url]);
+    for (;;) {
+      yield page.body?.value ?? [];
+      const nextLink = page.body?.nextLink;
+      if (!nextLink) return;
+      const next = linkOnEndpoint(nextLink, `GET ${path}`);
+      if (seen.has(next)) {
+        throw new ArmClientError(
+          'RepeatedNextLink',
+          `The list at ${path} links back to a page already read.`,
+        );
+      }
+      seen.add(next);
+      page = await sendUrl('GET', next, { abortSignal: options.abortSignal });
+    }
+  }
+
   const client: ArmClient = {
     endpoint,
     send(request, options = {}) {
@@ -326,28 +354,13 @@ export function createArmClientFor(connection: ArmConnection, options: ArmClient
     delete: (path, apiVersion, options) => call('DELETE', path, apiVersion, undefined, options),
 
     async *list<T>(path: string, apiVersion: string, options: CallOptions = {}) {
-      let page = await call<{ value?: T[]; nextLink?: string | null }>(
-        'GET',
-        path,
-        apiVersion,
-        undefined,
-        options,
-      );
-      const seen = new Set<string>([page.request.url]);
-      for (;;) {
-        yield* page.body?.value ?? [];
-        const nextLink = page.body?.nextLink;
-        if (!nextLink) return;
-        const next = linkOnEndpoint(nextLink, `GET ${path}`);
-        if (seen.has(next)) {
-          throw new ArmClientError(
-            'RepeatedNextLink',
-            `The list at ${path} links back to a page already read.`,
-          );
-        }
-        seen.add(next);
-        page = await sendUrl('GET', next, { abortSignal: options.abortSignal });
-      }
+      for await (const page of pages<T>(path, apiVersion, options)) yield* page;
+    },
+
+    async listAll<T>(path: string, apiVersion: string, options: CallOptions = {}) {
+      const items: T[] = [];
+      for await (const page of pages<T>(path, apiVersion, options)) for (const item of page) items.push(item);
+      return items;
     },
 
     async awaitOperation<T>(

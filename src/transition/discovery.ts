@@ -231,14 +231,10 @@ function countingClient(client: ArmClient, onRequest: () => void) {
     },
     async list<T>(request: ArmRequest, signal?: AbortSignal): Promise<T[]> {
       onRequest();
-      const items: T[] = [];
-      for await (const item of client.list<T>(request.path, request.apiVersion, {
+      return client.listAll<T>(request.path, request.apiVersion, {
         query: request.query,
         abortSignal: signal,
-      })) {
-        items.push(item);
-      }
-      return items;
+      });
     },
   };
 }

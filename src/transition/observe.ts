@@ -49,13 +49,6 @@ async function find<T>(client: ArmClient, request: ArmRequest): Promise<{ body: 
   }
 }
 
-async function listAll<T>(client: ArmClient, request: ArmRequest): Promise<T[]> {
-  const items: T[] = [];
-  for await (const item of client.list<T>(request.path, request.apiVersion, { query: request.query }))
-    items.push(item);
-  return items;
-}
-
 /** Subscription-wide reads, each made once and shared by every action of the subscription. */
 export interface SubscriptionReads {
   vaSetting(): Promise<{ selectedProvider: string } | null>;
@@ -95,7 +88,9 @@ export function subscriptionReads(client: ArmClient, subscriptionId: string): Su
         const request =
           kind === 'virtualMachine' ? listVirtualMachines(subscriptionId) : listArcMachines(subscriptionId);
         const states = new Map<string, string>();
-        for (const body of await listAll<{ id?: string }>(client, request)) {
+        for (const body of await client.listAll<{ id?: string }>(request.path, request.apiVersion, {
+          query: request.query,
+        })) {
           if (typeof body.id !== 'string') continue;
           states.set(
             body.id.toLowerCase(),

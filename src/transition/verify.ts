@@ -415,7 +415,7 @@ export async function readAssessments(
 ): Promise<SubscriptionAssessments> {
   const byMachine = new Map<string, AssessmentStatusSeen>();
   try {
-    for await (const assessment of client.list<AssessmentBody>(
+    for (const assessment of await client.listAll<AssessmentBody>(
       `/subscriptions/${subscriptionId}/providers/Microsoft.Security/assessments`,
       ASSESSMENTS_API_VERSION,
       { abortSignal: signal },
