@@ -186,8 +186,10 @@ export async function runPlan(
     const fix = options.fixPrerequisites === true ? 'auto' : (options.fixPrerequisites ?? null);
     const plan = buildPlan(discovery, { fixPrerequisites: fix, now: new Date() });
     const file = options.dryRun ? undefined : options.out;
-    if (file) writePlan(file, plan);
-    if (options.json) streams.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+    // Serialised once for the file and --json alike: at 50,000 machines the plan is tens of megabytes.
+    const text = file || options.json ? `${JSON.stringify(plan, null, 2)}\n` : '';
+    if (file) writePlan(file, text);
+    if (options.json) streams.stdout.write(text);
     else streams.stdout.write(renderPlan(plan, { file }));
     const failedReads = discovery.unreadable.filter((item) => item.reason === 'readFailed');
     if (failedReads.length > 0) {
@@ -210,9 +212,10 @@ export async function runPlan(
 }
 
 /** Written to a temporary file and renamed: a plan file is whole or absent. */
-function writePlan(file: string, plan: TransitionPlan): void {
+/** Writes the plan's text to `file` whole or not at all (a temporary file renamed over it). */
+function writePlan(file: string, text: string): void {
   const temporary = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
-  writeFileSync(temporary, `${JSON.stringify(plan, null, 2)}\n`);
+  writeFileSync(temporary, text);
   renameSync(temporary, file);
 }
 

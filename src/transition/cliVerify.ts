@@ -107,9 +107,10 @@ export async function runVerify(
   streams: CommandStreams,
 ): Promise<number> {
   const verification = await verifyWithProgress(client, options.scopes, streams, options.maxConcurrency);
-  if (options.out) writeFileSync(options.out, `${JSON.stringify(verification, null, 2)}\n`);
+  const text = options.out || options.json ? `${JSON.stringify(verification, null, 2)}\n` : '';
+  if (options.out) writeFileSync(options.out, text);
   if (options.json) {
-    streams.stdout.write(`${JSON.stringify(verification, null, 2)}\n`);
+    streams.stdout.write(text);
   } else {
     streams.stdout.write(renderTable(buildReport({ verification })));
     streams.stdout.write(
