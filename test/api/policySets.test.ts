@@ -268,7 +268,7 @@ describe('policy set definitions', () => {
     expect(listAsReader.status).toBe(200);
   });
 
-  it('keep what they reference: a referenced definition and an assigned set cannot be deleted', async () => {
+  it('keep what they reference: a referenced or assigned definition and an assigned set cannot be deleted', async () => {
     const subscriptionId = await subscription();
     const scope = `/subscriptions/${subscriptionId}`;
     const tag = await define(scope, 'require-tag', REQUIRE_TAG);
@@ -286,6 +286,19 @@ describe('policy set definitions', () => {
     expect((await t.inject({ method: 'DELETE', url: `${assignment.body.id}?${AUTH}` })).status).toBe(200);
     expect((await t.inject({ method: 'DELETE', url: `${set.body.id}?${AUTH}` })).status).toBe(200);
     expect((await t.inject({ method: 'DELETE', url: `${names}?${AUTH}` })).status).toBe(200);
+    // A definition assigned on its own is kept the same way.
+    const direct = await assign(scope, 'require-tag', {
+      policyDefinitionId: tag,
+      parameters: { tagName: { value: 'owner' } },
+    });
+    expect(direct.status, JSON.stringify(direct.body)).toBe(201);
+    const deleteAssigned = await t.inject({ method: 'DELETE', url: `${tag}?${AUTH}` });
+    expect(deleteAssigned.status).toBe(400);
+    expect(deleteAssigned.body.error.code).toBe('InvalidDeletePolicyDefinitionRequest');
+    expect(deleteAssigned.body.error.message).toContain(direct.body.id);
+    expect((await t.inject({ method: 'GET', url: `${tag}?${AUTH}` })).status).toBe(200);
+    expect((await t.inject({ method: 'DELETE', url: `${direct.body.id}?${AUTH}` })).status).toBe(200);
+    expect((await t.inject({ method: 'DELETE', url: `${tag}?${AUTH}` })).status).toBe(200);
   });
 });
 

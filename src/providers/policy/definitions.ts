@@ -26,6 +26,7 @@ import {
 import {
   AUTHORIZATION_POLICY_API_VERSIONS,
   ancestorGroupKeys,
+  assignmentOf,
   builtInBody,
   compileOrRefuse,
   DEFINITION_TYPE,
@@ -97,6 +98,16 @@ export const policyDefinitionsType: ResourceTypeDef = {
         status: 400,
         code: 'InvalidDeletePolicyDefinitionRequest',
         message: `The policy definition '${name}' cannot be deleted. It is referenced by the policy set definition '${referencing.id}'. Please remove this policy definition from all policy set definitions that reference it.`,
+      });
+    }
+    // So does one an assignment assigns (Azure words it as for sets: "…referenced by the policy
+    // assignment '…'. Please delete all policy assignments referencing the policy.").
+    const user = await assignmentOf(ctx.db, key);
+    if (user) {
+      throw new ArmError({
+        status: 400,
+        code: 'InvalidDeletePolicyDefinitionRequest',
+        message: `The policy definition '${name}' cannot be deleted. It is referenced by the policy assignment '${user.id}'. Please delete all policy assignments referencing the policy.`,
       });
     }
     const removed = await deleteResource(ctx.db, key);

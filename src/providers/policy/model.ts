@@ -342,3 +342,11 @@ export function definitionNotFound(definitionId: string): ArmError {
 }
 
 export { errors };
+
+/** An assignment that assigns the definition or set with this key, if any (deleting it is then refused). */
+export async function assignmentOf(db: Db, definitionKey: string): Promise<StoredResource | undefined> {
+  const assignments = await listResources(db, { type: ASSIGNMENT_TYPE, limit: 100_000 });
+  return assignments.find(
+    (assignment) => keyOf(String(assignment.body.properties?.policyDefinitionId ?? '')) === definitionKey,
+  );
+}

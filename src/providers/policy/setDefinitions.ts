@@ -38,9 +38,9 @@ import {
   customProperties,
 } from './catalogueOps.js';
 import {
-  ASSIGNMENT_TYPE,
   AUTHORIZATION_POLICY_API_VERSIONS,
   ancestorGroupKeys,
+  assignmentOf,
   compileSetOrRefuse,
   definitionNotFound,
   definitionScopeKey,
@@ -170,10 +170,7 @@ export const policySetDefinitionsType: ResourceTypeDef = {
     const key = targetKey(ctx);
     const existing = await getResource(ctx.db, key);
     if (!existing) return { status: 204 };
-    const assignments = await listResources(ctx.db, { type: ASSIGNMENT_TYPE, limit: 100_000 });
-    const user = assignments.find(
-      (assignment) => keyOf(String(assignment.body.properties?.policyDefinitionId ?? '')) === key,
-    );
+    const user = await assignmentOf(ctx.db, key);
     if (user) {
       throw new ArmError({
         status: 400,
