@@ -30,10 +30,12 @@ export interface Reader {
 
 export interface ReaderOptions {
   parse(row: ResourcesTable): StoredResource;
-  /** Remembered resources and lists, each; the oldest go first. */
+  /** Remembered single resources; the oldest go first. */
   maxEntries?: number;
   /** Lists longer than this are not remembered. */
   maxListLength?: number;
+  /** Resources in remembered lists, all lists together; past it, every list is forgotten. */
+  maxListed?: number;
   /** How long a look at `data_version` stays good for other processes' commits. */
   recheckMs?: number;
 }
@@ -41,7 +43,7 @@ export interface ReaderOptions {
 const BY_KEY = 'select * from "resources" where "key" = ?';
 
 export function openReader(file: string, options: ReaderOptions): Reader {
-  const { parse, maxEntries = 10_000, maxListLength = 100, recheckMs = 1 } = options;
+  const { parse, maxEntries = 10_000, maxListLength = 100, maxListed = 20_000, recheckMs = 1 } = options;
   const connection = new BetterSqlite3(file, { fileMustExist: true });
   connection.pragma('query_only = ON');
   connection.pragma('busy_timeout = 5000');
@@ -60,6 +62,8 @@ export function openReader(file: string, options: ReaderOptions): Reader {
   let lookedAt = Number.NEGATIVE_INFINITY;
   const single = new Map<string, StoredResource | null>();
   const lists = new Map<string, Map<string, readonly StoredResource[]>>();
+  /** Resources in `lists` (an empty list counts as one), to bound what they hold. */
+  let listed = 0;
   /** Forgets everything once another connection has committed. */
   function current(): void {
     const at = performance.now();
@@ -70,6 +74,7 @@ export function openReader(file: string, options: ReaderOptions): Reader {
     version = now;
     single.clear();
     lists.clear();
+    listed = 0;
   }
   function remember<T>(map: Map<string, T>, key: string, value: T): T {
     if (map.size >= maxEntries) map.delete(map.keys().next().value!);
@@ -95,11 +100,18 @@ export function openReader(file: string, options: ReaderOptions): Reader {
       const rows = prepared(sql).all(...parameters);
       const parsed = Object.freeze(rows.map((row) => deepFreeze(parse(row))));
       if (rows.length > maxListLength) return parsed;
+      listed += Math.max(1, rows.length);
+      if (listed > maxListed) {
+        lists.clear();
+        listed = Math.max(1, rows.length);
+        known = undefined;
+      }
       if (!known) {
         known = new Map();
-        remember(lists, sql, known);
+        lists.set(sql, known);
       }
-      return remember(known, valuesKey, parsed);
+      known.set(valuesKey, parsed);
+      return parsed;
     },
     changed() {
       lookedAt = Number.NEGATIVE_INFINITY;

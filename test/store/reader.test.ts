@@ -13,8 +13,10 @@ import {
   listResources,
   openStore,
   putResource,
+  resourceFromRow,
   type Store,
 } from '../../src/store/index.js';
+import { openReader } from '../../src/store/reader.js';
 import { ENGINES, type Scratch } from './engines.js';
 
 const SUB = 'aaaaaaaa-0000-4000-8000-000000000001';
@@ -110,5 +112,26 @@ describe('the SQLite reader connection', () => {
     copy.body.tags.tag = 'changed';
     await putResource(store.db, copy);
     expect(await tagOf('rg1')).toBe('changed');
+  });
+
+  it('bounds the resources its remembered lists hold, forgetting them all past the bound', async () => {
+    for (const name of ['rg1', 'rg2', 'rg3']) await putResource(store.db, group(name, name));
+    const reader = openReader(scratch.db, { parse: resourceFromRow, maxListed: 4 });
+    try {
+      const byName = 'select * from "resources" where "type" = ? and "name" = ?';
+      const bySubscription = 'select * from "resources" where "type" = ? and "subscription_id" = ?';
+      const one = reader.resources(byName, [GROUP, 'rg1']);
+      expect(reader.resources(byName, [GROUP, 'rg1'])).toBe(one);
+      const all = reader.resources(bySubscription, [GROUP, SUB]);
+      expect(all).toHaveLength(3);
+      expect(reader.resources(byName, [GROUP, 'rg1'])).toBe(one);
+      // 1 + 3 resources remembered: one more list passes the bound of 4 and everything is forgotten.
+      reader.resources(byName, [GROUP, 'rg2']);
+      const again = reader.resources(byName, [GROUP, 'rg1']);
+      expect(again).not.toBe(one);
+      expect(again).toEqual(one);
+    } finally {
+      reader.close();
+    }
   });
 });
