@@ -21,10 +21,12 @@ import {
   collectCases,
   corpusRoot,
   type Divergence,
+  namedButNotReplayed,
   type ReplayResult,
   type ReplayTarget,
   replay,
-  resultTable,
+  replayEach,
+  reportResults,
   unreplayedExamples,
 } from './replay.js';
 
@@ -248,39 +250,20 @@ describe.skipIf(!present)('conformance: Microsoft.Security assessments and sub-a
     t = await startTestServer({ listen: false });
   });
   afterAll(async () => {
-    console.log(`\n${resultTable(results)}\n`);
-    const counts = ['pass', 'diverges', 'FAIL', 'absent'].map(
-      (outcome) => `${results.filter((result) => result.outcome === outcome).length} ${outcome}`,
-    );
-    console.log(`assessment conformance: ${results.length} examples: ${counts.join(', ')}`);
+    reportResults('assessment conformance', results);
     rmSync(folder, { recursive: true, force: true });
     await t?.close();
   });
 
-  it.each(
-    cases.map(
-      (replayCase) =>
-        [
-          `${replayCase.operationId} ${replayCase.apiVersion} ${replayCase.example.split('/').pop()}`,
-          replayCase,
-        ] as const,
-    ),
-  )('%s', async (_title, replayCase) => {
-    const result = await replay(t, replayCase, divergences);
-    results.push(result);
-    expect(
-      { unexpected: result.unexpected, stale: result.stale },
-      `seed notes: ${result.seedNotes.join('; ') || 'none'}`,
-    ).toEqual({ unexpected: [], stale: [] });
-  });
+  replayEach(cases, results, (replayCase) => replay(t, replayCase, divergences));
 
   it('replays every assessment and sub-assessment example the corpus holds (referenced or adopted)', () => {
     expect(unreplayedExamples(collected, corpus)).toEqual([]);
   });
 
   it('every divergence and adoption names an example that is replayed', () => {
-    const known = new Set(cases.map((replayCase) => replayCase.example));
-    const named = [...divergences.map((d) => d.example), ...adopted.map((a) => a.example)];
-    expect(named.filter((example) => !known.has(example))).toEqual([]);
+    expect(
+      namedButNotReplayed(cases, [...divergences.map((d) => d.example), ...adopted.map((a) => a.example)]),
+    ).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@
  * Replays Microsoft's examples for the Defender for Cloud VA surface (see replay.ts) and prints a
  * per-operation table. The next types join by listing their operations in `targets`.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
 import {
@@ -10,10 +10,12 @@ import {
   collectCases,
   corpusRoot,
   type Divergence,
+  namedButNotReplayed,
   type ReplayResult,
   type ReplayTarget,
   replay,
-  resultTable,
+  replayEach,
+  reportResults,
   type SeedPlan,
   unreplayedExamples,
 } from './replay.js';
@@ -376,44 +378,23 @@ describe.skipIf(!present)('conformance: Microsoft.Security examples', () => {
     t = await startTestServer({ listen: false });
   });
   afterAll(async () => {
-    console.log(`\n${resultTable(results)}\n`);
-    const counts = ['pass', 'diverges', 'FAIL', 'absent'].map(
-      (outcome) => `${results.filter((result) => result.outcome === outcome).length} ${outcome}`,
-    );
-    console.log(`conformance: ${results.length} examples: ${counts.join(', ')}`);
-    const report = process.env.VAPLANE_REPLAY_REPORT;
-    if (report) writeFileSync(report, JSON.stringify(results, null, 2));
+    reportResults('conformance', results, '');
     await t?.close();
   });
 
-  it.each(
-    cases.map(
-      (replayCase) =>
-        [
-          `${replayCase.operationId} ${replayCase.apiVersion} ${replayCase.example.split('/').pop()}`,
-          replayCase,
-        ] as const,
-    ),
-  )('%s', async (_title, replayCase) => {
-    const result = await replay(t, replayCase, divergences, seeds);
-    results.push(result);
-    expect(
-      { unexpected: result.unexpected, stale: result.stale },
-      `seed notes: ${result.seedNotes.join('; ') || 'none'}`,
-    ).toEqual({ unexpected: [], stale: [] });
-  });
+  replayEach(cases, results, (replayCase) => replay(t, replayCase, divergences, seeds));
 
   it('replays every example the corpus holds for these operations (referenced or adopted)', () => {
     expect(unreplayedExamples(cases, corpus)).toEqual([]);
   });
 
   it('every divergence, adoption and seed names an example that is replayed', () => {
-    const known = new Set(cases.map((replayCase) => replayCase.example));
-    const named = [
-      ...divergences.map((d) => d.example),
-      ...adopted.map((a) => a.example),
-      ...Object.keys(seeds),
-    ];
-    expect(named.filter((example) => !known.has(example))).toEqual([]);
+    expect(
+      namedButNotReplayed(cases, [
+        ...divergences.map((d) => d.example),
+        ...adopted.map((a) => a.example),
+        ...Object.keys(seeds),
+      ]),
+    ).toEqual([]);
   });
 });

@@ -13,7 +13,7 @@
  *   Azure started: when the harness seeds that example, the operation it reports on (a PUT of the
  *   same resource) is started, and the example's id is read as the id vaplane issued.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
 import {
@@ -21,10 +21,12 @@ import {
   collectCases,
   corpusRoot,
   type Divergence,
+  namedButNotReplayed,
   type ReplayResult,
   type ReplayTarget,
   replay,
-  resultTable,
+  replayEach,
+  reportResults,
   unreplayedExamples,
 } from './replay.js';
 
@@ -154,44 +156,25 @@ describe.skipIf(!present)('conformance: Microsoft.Security/serverVulnerabilityAs
     t = await startTestServer({ listen: false, now: new Date('2024-03-01T00:00:00Z'), lroDelayMs: 0 });
   });
   afterAll(async () => {
-    console.log(`\n${resultTable(results)}\n`);
-    const counts = ['pass', 'diverges', 'FAIL', 'absent'].map(
-      (outcome) => `${results.filter((result) => result.outcome === outcome).length} ${outcome}`,
-    );
-    console.log(
-      `conformance (serverVulnerabilityAssessments): ${results.length} examples: ${counts.join(', ')}`,
-    );
-    const report = process.env.VAPLANE_REPLAY_REPORT;
-    if (report) writeFileSync(report.replace(/(\.json)?$/, '.legacyVa$1'), JSON.stringify(results, null, 2));
+    reportResults('conformance (serverVulnerabilityAssessments)', results, '.legacyVa');
     // Each started operation also schedules a completion pass 5 ms after it is due; let those run
     // before the store closes.
     await new Promise((resolve) => setTimeout(resolve, 20));
     await t?.close();
   });
 
-  it.each(
-    cases.map(
-      (replayCase) =>
-        [
-          `${replayCase.operationId} ${replayCase.apiVersion} ${replayCase.example.split('/').pop()}`,
-          replayCase,
-        ] as const,
-    ),
-  )('%s', async (_title, replayCase) => {
-    const result = await replay(exampleWorld(t), replayCase, divergences);
-    results.push(result);
-    expect(
-      { unexpected: result.unexpected, stale: result.stale },
-      `seed notes: ${result.seedNotes.join('; ') || 'none'}`,
-    ).toEqual({ unexpected: [], stale: [] });
-  });
+  replayEach(cases, results, (replayCase) => replay(exampleWorld(t), replayCase, divergences));
 
   it('replays every example the corpus holds for this type, except the ones listed with a reason', () => {
     expect(unreplayedExamples(cases, corpus)).toEqual(Object.keys(NOT_REPLAYED).sort());
   });
 
   it('every divergence names an example that is replayed', () => {
-    const known = new Set(cases.map((replayCase) => replayCase.example));
-    expect(divergences.filter((divergence) => !known.has(divergence.example))).toEqual([]);
+    expect(
+      namedButNotReplayed(
+        cases,
+        divergences.map((d) => d.example),
+      ),
+    ).toEqual([]);
   });
 });

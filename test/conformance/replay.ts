@@ -21,9 +21,10 @@
  * the replay no longer observes is reported too, so the table stays true.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect, it } from 'vitest';
 import { virtualMachineRecord } from '../../src/providers/compute/model.js';
 import { arcMachineRecord } from '../../src/providers/hybridcompute/model.js';
 import { resourceGroupRecord } from '../../src/providers/resources/index.js';
@@ -719,4 +720,54 @@ export function resultTable(results: readonly ReplayResult[]): string {
   );
   const line = (cells: string[]) => `| ${cells.map((cell, k) => cell.padEnd(widths[k]!)).join(' | ')} |`;
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+}
+
+/**
+ * One test per case, named by operation, api-version and example file: `run` replays the case (on
+ * whatever world the suite prepares) and the test expects no unexpected or stale difference.
+ */
+export function replayEach(
+  cases: readonly CollectedCase[],
+  results: ReplayResult[],
+  run: (replayCase: CollectedCase) => Promise<ReplayResult>,
+): void {
+  it.each(
+    cases.map(
+      (replayCase) =>
+        [
+          `${replayCase.operationId} ${replayCase.apiVersion} ${replayCase.example.split('/').pop()}`,
+          replayCase,
+        ] as const,
+    ),
+  )('%s', async (_title, replayCase) => {
+    const result = await run(replayCase);
+    results.push(result);
+    expect(
+      { unexpected: result.unexpected, stale: result.stale },
+      `seed notes: ${result.seedNotes.join('; ') || 'none'}`,
+    ).toEqual({ unexpected: [], stale: [] });
+  });
+}
+
+/**
+ * Prints the results table and `{title}: N examples: n pass, …`. With `VAPLANE_REPLAY_REPORT` set and a
+ * `reportSuffix` given ('' for the file as named), also writes the results there as JSON, the suffix
+ * before `.json`.
+ */
+export function reportResults(title: string, results: readonly ReplayResult[], reportSuffix?: string): void {
+  console.log(`\n${resultTable(results)}\n`);
+  const counts = ['pass', 'diverges', 'FAIL', 'absent'].map(
+    (outcome) => `${results.filter((result) => result.outcome === outcome).length} ${outcome}`,
+  );
+  console.log(`${title}: ${results.length} examples: ${counts.join(', ')}`);
+  const report = process.env.VAPLANE_REPLAY_REPORT;
+  if (report && reportSuffix !== undefined) {
+    writeFileSync(report.replace(/(\.json)?$/, `${reportSuffix}$1`), JSON.stringify(results, null, 2));
+  }
+}
+
+/** The examples named (by divergences, adoptions, seeds) that no case replays. */
+export function namedButNotReplayed(cases: readonly CollectedCase[], named: readonly string[]): string[] {
+  const known = new Set(cases.map((replayCase) => replayCase.example));
+  return named.filter((example) => !known.has(example));
 }

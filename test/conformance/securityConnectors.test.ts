@@ -11,10 +11,12 @@ import {
   collectCases,
   corpusRoot,
   type Divergence,
+  namedButNotReplayed,
   type ReplayResult,
   type ReplayTarget,
   replay,
-  resultTable,
+  replayEach,
+  reportResults,
   type SeedPlan,
   unreplayedExamples,
 } from './replay.js';
@@ -163,38 +165,19 @@ describe.skipIf(!present)('conformance: Microsoft.Security/securityConnectors ex
     t = await startTestServer({ listen: false });
   });
   afterAll(async () => {
-    console.log(`\n${resultTable(results)}\n`);
-    const counts = ['pass', 'diverges', 'FAIL', 'absent'].map(
-      (outcome) => `${results.filter((result) => result.outcome === outcome).length} ${outcome}`,
-    );
-    console.log(`conformance (securityConnectors): ${results.length} examples: ${counts.join(', ')}`);
+    reportResults('conformance (securityConnectors)', results);
     await t?.close();
   });
 
-  it.each(
-    cases.map(
-      (replayCase) =>
-        [
-          `${replayCase.operationId} ${replayCase.apiVersion} ${replayCase.example.split('/').pop()}`,
-          replayCase,
-        ] as const,
-    ),
-  )('%s', async (_title, replayCase) => {
-    const result = await replay(t, replayCase, divergences, seeds);
-    results.push(result);
-    expect(
-      { unexpected: result.unexpected, stale: result.stale },
-      `seed notes: ${result.seedNotes.join('; ') || 'none'}`,
-    ).toEqual({ unexpected: [], stale: [] });
-  });
+  replayEach(cases, results, (replayCase) => replay(t, replayCase, divergences, seeds));
 
   it('replays every SecurityConnectors example the corpus holds', () => {
     expect(unreplayedExamples(cases, corpus)).toEqual([]);
   });
 
   it('every divergence and seed names an example that is replayed', () => {
-    const known = new Set(cases.map((replayCase) => replayCase.example));
-    const named = [...divergences.map((d) => d.example), ...Object.keys(seeds)];
-    expect(named.filter((example) => !known.has(example))).toEqual([]);
+    expect(namedButNotReplayed(cases, [...divergences.map((d) => d.example), ...Object.keys(seeds)])).toEqual(
+      [],
+    );
   });
 });

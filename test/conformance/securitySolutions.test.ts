@@ -9,7 +9,7 @@
  * that solution (the script sends the resource group's; any region is allowed).
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
 import {
@@ -18,10 +18,12 @@ import {
   collectCases,
   corpusRoot,
   type Divergence,
+  namedButNotReplayed,
   type ReplayResult,
   type ReplayTarget,
   replay,
-  resultTable,
+  replayEach,
+  reportResults,
   unreplayedExamples,
 } from './replay.js';
 
@@ -128,41 +130,19 @@ describe.skipIf(!present)('conformance: Microsoft.Security/securitySolutions exa
     t = await startTestServer({ listen: false });
   });
   afterAll(async () => {
-    console.log(`\n${resultTable(results)}\n`);
-    const counts = ['pass', 'diverges', 'FAIL', 'absent'].map(
-      (outcome) => `${results.filter((result) => result.outcome === outcome).length} ${outcome}`,
-    );
-    console.log(`conformance (securitySolutions): ${results.length} examples: ${counts.join(', ')}`);
-    const report = process.env.VAPLANE_REPLAY_REPORT;
-    if (report)
-      writeFileSync(report.replace(/(\.json)?$/, '.securitySolutions$1'), JSON.stringify(results, null, 2));
+    reportResults('conformance (securitySolutions)', results, '.securitySolutions');
     await t?.close();
   });
 
-  it.each(
-    cases.map(
-      (replayCase) =>
-        [
-          `${replayCase.operationId} ${replayCase.apiVersion} ${replayCase.example.split('/').pop()}`,
-          replayCase,
-        ] as const,
-    ),
-  )('%s', async (_title, replayCase) => {
-    const result = await replay(scriptWrites(t, replayCase), replayCase, divergences);
-    results.push(result);
-    expect(
-      { unexpected: result.unexpected, stale: result.stale },
-      `seed notes: ${result.seedNotes.join('; ') || 'none'}`,
-    ).toEqual({ unexpected: [], stale: [] });
-  });
+  replayEach(cases, results, (replayCase) => replay(scriptWrites(t, replayCase), replayCase, divergences));
 
   it('replays every example the corpus holds for these operations (referenced or adopted)', () => {
     expect(unreplayedExamples(cases, corpus)).toEqual([]);
   });
 
   it('every divergence and adoption names an example that is replayed', () => {
-    const known = new Set(cases.map((replayCase) => replayCase.example));
-    const named = [...divergences.map((d) => d.example), ...adopted.map((a) => a.example)];
-    expect(named.filter((example) => !known.has(example))).toEqual([]);
+    expect(
+      namedButNotReplayed(cases, [...divergences.map((d) => d.example), ...adopted.map((a) => a.example)]),
+    ).toEqual([]);
   });
 });
